@@ -1,0 +1,175 @@
+"""The facade. The UI and the CLI call only these functions.
+
+    list_models() / list_families() / list_datasets()
+    load(name)                         -> LoadedModel (cached)
+    sample(name, n, seed, labels=None) -> uint8 [N, H, W, C], deterministic for a seed
+    interpolate(name, seed_a, seed_b, steps, label=None) -> uint8 [steps, H, W, C]
+    train(spec, stop_event)            -> iterator of engine Events
+    evaluate(name, metrics, ...)       -> dict of results with provenance
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from . import registry
+from .data.base import dataset_names, to_uint8
+from .device import pick_device
+from .engine.trainer import Event, TrainSpec, train as _train
+from .errors import PlaygroundError
+from .imaging import grid, to_pil
+from .models import LoadedModel, load_model
+
+__all__ = ["TrainSpec", "Event", "list_models", "list_families", "list_datasets", "load", "sample",
+           "sample_with_labels", "interpolate", "write_samples", "train", "evaluate", "MAX_SAMPLES"]
+
+MAX_SAMPLES = 1024
+MAX_SEED = 2**32 - 1
+
+
+def list_families() -> list[str]:
+    return registry.family_names()
+
+
+def list_datasets() -> list[str]:
+    return dataset_names()
+
+
+def list_models() -> list[dict]:
+    """Shipped models whose checkpoint is present, with family and measured metrics."""
+    from .checkpoint import read_config
+
+    out = []
+    for name, (path, desc) in registry.shipped_models().items():
+        if not (path / "config.json").is_file():
+            continue
+        meta = read_config(path)
+        out.append({"name": name, "family": meta["family"], "description": desc,
+                    "dataset": meta.get("dataset"), "conditional": meta["config"].get("num_classes", 0) > 0,
+                    "class_names": meta.get("class_names", []), "metrics": meta.get("metrics", {}),
+                    "path": str(path)})
+    return out
+
+
+def load(name: str) -> LoadedModel:
+    return load_model(name, str(pick_device()))
+
+
+def _check_n_seed(n: int, seed: int) -> None:
+    if not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_SAMPLES:
+        raise PlaygroundError(f"n must be between 1 and {MAX_SAMPLES}, got {n}")
+    if not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise PlaygroundError(f"seed must be an integer between 0 and {MAX_SEED}, got {seed}")
+
+
+def _labels_for(model: LoadedModel, n: int, labels: Sequence[int] | None) -> torch.Tensor | None:
+    K = model.num_classes
+    if not K:
+        if labels is not None:
+            raise PlaygroundError(f"{model.name} is unconditional: it takes no class labels")
+        return None
+    if labels is None:
+        return torch.arange(n) % K                     # cycle through the classes
+    c = torch.as_tensor(list(labels), dtype=torch.long)
+    if c.ndim != 1 or len(c) != n:
+        raise PlaygroundError(f"give one label per sample ({n}), got {len(c)}")
+    bad = c[(c < 0) | (c >= K)]
+    if len(bad):
+        raise PlaygroundError(f"invalid class {int(bad[0])} for {model.name}: choose 0..{K - 1}")
+    return c
+
+
+def latents(model: LoadedModel, n: int, seed: int) -> torch.Tensor:
+    """z for a seed: a private CPU generator, so the same seed gives the same z on any device."""
+    g = torch.Generator().manual_seed(int(seed))
+    return torch.randn(n, model.G.z_dim, generator=g)
+
+
+@torch.no_grad()
+def _generate(model: LoadedModel, z: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
+    dev = next(model.G.parameters()).device
+    x = model.G(z.to(dev)) if c is None else model.G(z.to(dev), c.to(dev))
+    return to_uint8(x).numpy()
+
+
+def sample_with_labels(name: str, n: int, seed: int, labels: Sequence[int] | None = None,
+                       **controls) -> tuple[np.ndarray, np.ndarray | None]:
+    if controls:
+        raise PlaygroundError(f"unknown sampling controls {sorted(controls)}")
+    _check_n_seed(n, seed)
+    model = load(name)
+    c = _labels_for(model, n, labels)
+    images = _generate(model, latents(model, n, seed), c)
+    return images, (None if c is None else c.numpy())
+
+
+def sample(name: str, n: int, seed: int, labels: Sequence[int] | None = None, **controls) -> np.ndarray:
+    """uint8 [N, H, W, C]; the same (name, n, seed, labels) always gives the same images."""
+    return sample_with_labels(name, n, seed, labels, **controls)[0]
+
+
+def interpolate(name: str, seed_a: int, seed_b: int, steps: int = 10,
+                label: int | None = None) -> np.ndarray:
+    """Spherical interpolation between the latents of two seeds: uint8 [steps, H, W, C]."""
+    _check_n_seed(1, seed_a)
+    _check_n_seed(1, seed_b)
+    if not 2 <= steps <= 64:
+        raise PlaygroundError(f"steps must be between 2 and 64, got {steps}")
+    model = load(name)
+    za, zb = latents(model, 1, seed_a)[0], latents(model, 1, seed_b)[0]
+    omega = torch.arccos((za / za.norm()).dot(zb / zb.norm()).clamp(-1, 1))
+    t = torch.linspace(0, 1, steps)[:, None]
+    if omega.abs() < 1e-6:
+        z = (1 - t) * za + t * zb
+    else:
+        z = (torch.sin((1 - t) * omega) * za + torch.sin(t * omega) * zb) / torch.sin(omega)
+    c = _labels_for(model, steps, None if label is None else [label] * steps)
+    return _generate(model, z, c)
+
+
+def write_samples(out: str | Path, images: np.ndarray, labels: np.ndarray | None,
+                  nrow: int | None = None) -> Path:
+    """.png: one grid; .npz: images uint8 [N,H,W,C] (+ labels int64 [N]). Atomic."""
+    out = Path(out)
+    if out.suffix not in (".png", ".npz"):
+        raise PlaygroundError(f"output must be .png or .npz, not {out.name!r}")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise PlaygroundError(f"cannot write {out}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise PlaygroundError(f"cannot write {out}: permission denied")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{out.name}.", suffix=out.suffix)
+    os.close(fd)
+    try:
+        if out.suffix == ".png":
+            to_pil(grid(images, nrow or math.ceil(math.sqrt(len(images))))).save(tmp, format="PNG")
+        else:
+            arrays = {"images": images.astype(np.uint8)}
+            if labels is not None:
+                arrays["labels"] = labels.astype(np.int64)
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+        os.replace(tmp, out)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise PlaygroundError(f"cannot write {out}: {e.strerror}") from None
+    return out
+
+
+def train(spec: TrainSpec, stop_event: threading.Event | None = None) -> Iterator[Event]:
+    return _train(spec, stop_event)
+
+
+def evaluate(name: str, metrics: Sequence[str] = ("cond-acc",), n: int = 1000, seed: int = 0,
+             write_card: bool = False) -> dict:
+    from .eval.run import evaluate_model
+
+    return evaluate_model(name, list(metrics), n=n, seed=seed, write_card=write_card)

@@ -1,0 +1,200 @@
+"""`python -m playground COMMAND ...`: list, train, sample, summary, eval, bench, train-classifier.
+
+Every command goes through `playground.api`; user errors print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from .errors import PlaygroundError
+
+
+def _parse_sets(items: list[str]) -> dict:
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise PlaygroundError(f"--set expects KEY=VALUE, got {item!r}")
+        out[key.replace("-", "_")] = value
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m playground", description="GAN Playground")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    sub.add_parser("list", help="families, datasets and shipped models")
+
+    t = sub.add_parser("train", help="train a GAN family")
+    t.add_argument("family")
+    t.add_argument("--dataset", default="mnist5k")
+    t.add_argument("--steps", type=int, default=1000)
+    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", required=True, help="checkpoint folder")
+    t.add_argument("--device", default=None, choices=["cpu", "cuda", "mps", "auto"])
+    t.add_argument("--resume", default=None, help="checkpoint folder to continue from")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="family setting, e.g. --set arch=conv --set lr=1e-4 (repeatable)")
+    t.add_argument("--augment", default="", help="DiffAugment policy, e.g. translation,cutout")
+    t.add_argument("--ema", type=float, default=0.0, help="EMA decay for G, e.g. 0.999")
+    t.add_argument("--log-every", type=int, default=100)
+    t.add_argument("--sample-every", type=int, default=1000)
+    t.add_argument("--ckpt-every", type=int, default=1000)
+    t.add_argument("--logdir", default=None, help="TensorBoard dir (default runs/<out name>)")
+    t.add_argument("--no-tensorboard", action="store_true")
+    t.add_argument("--deterministic", action="store_true")
+    t.add_argument("--data-dir", default=None)
+    t.add_argument("--download", action="store_true", help="allow downloading the dataset")
+    t.add_argument("--threads", type=int, default=0)
+
+    s = sub.add_parser("sample", help="sample images from a model")
+    s.add_argument("model")
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--label", type=int, default=None, help="class (conditional models)")
+    s.add_argument("--out", required=True, help=".png (grid) or .npz (images, labels)")
+
+    m = sub.add_parser("summary", help="per-layer table of a family's networks")
+    m.add_argument("family")
+    m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    e = sub.add_parser("eval", help="measure a model")
+    e.add_argument("model")
+    e.add_argument("--metrics", default="cond-acc")
+    e.add_argument("--n", type=int, default=1000, help="samples per class (cond-acc)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--json", default=None, help="also write results to this file")
+    e.add_argument("--write-card", action="store_true", help="record results in the model's card")
+
+    b = sub.add_parser("bench", help="speed measurements")
+    b.add_argument("--only", default="", help="comma list: train,sample,app")
+    b.add_argument("--device", default="cpu")
+    b.add_argument("--json", default=None)
+
+    c = sub.add_parser("train-classifier", help="train the evaluation classifier for a dataset")
+    c.add_argument("--dataset", required=True)
+    c.add_argument("--epochs", type=int, default=5)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--out", required=True)
+
+    k = sub.add_parser("card", help="rewrite a shipped model's card.md (and the README table)")
+    k.add_argument("model", nargs="?", default=None, help="default: every shipped model")
+    return p
+
+
+def _cmd_train(a) -> int:
+    from . import api
+
+    spec = api.TrainSpec(
+        family=a.family, dataset=a.dataset, steps=a.steps, batch_size=a.batch_size, seed=a.seed,
+        out=a.out, device=a.device, resume=a.resume, overrides=_parse_sets(a.set), augment=a.augment,
+        ema=a.ema, log_every=a.log_every, sample_every=a.sample_every, ckpt_every=a.ckpt_every,
+        logdir=None if a.no_tensorboard else (a.logdir or str(Path("runs") / Path(a.out).name)),
+        deterministic=a.deterministic, data_dir=a.data_dir, allow_download=a.download,
+        command="python -m playground " + shlex.join(sys.argv[1:] if a.argv is None else a.argv),
+        threads=a.threads)
+    for ev in api.train(spec):
+        if ev.kind == "step":
+            vals = " ".join(f"{k} {v:.4g}" for k, v in ev.scalars.items())
+            print(f"step {ev.step}/{ev.total} {vals}", flush=True)
+        elif ev.kind == "checkpoint":
+            print(f"checkpoint step {ev.step} -> {ev.path}", flush=True)
+        elif ev.kind == "error":
+            print(f"error: {ev.message}", file=sys.stderr)
+            return 1
+        elif ev.kind == "done":
+            print(f"{ev.message} at step {ev.step}; checkpoint in {ev.path}", flush=True)
+    return 0
+
+
+def _cmd_sample(a) -> int:
+    from . import api
+
+    out = Path(a.out)
+    if out.suffix not in (".png", ".npz"):
+        raise PlaygroundError(f"--out must end in .png or .npz, not {out.name!r}")
+    labels = None if a.label is None else [a.label] * a.n
+    images, used = api.sample_with_labels(a.model, a.n, a.seed, labels=labels)
+    api.write_samples(out, images, used)
+    print(f"wrote {len(images)} samples to {out}")
+    return 0
+
+
+def _cmd_list(a) -> int:
+    from . import api
+
+    print("families:", ", ".join(api.list_families()))
+    print("datasets:", ", ".join(api.list_datasets()))
+    print("models:")
+    for m in api.list_models():
+        print(f"  {m['name']:<20} {m['family']:<8} {m['description']}")
+    return 0
+
+
+def _cmd_summary(a) -> int:
+    from .summary import family_summary
+
+    print(family_summary(a.family, _parse_sets(a.set)))
+    return 0
+
+
+def _cmd_eval(a) -> int:
+    from . import api
+
+    res = api.evaluate(a.model, metrics=a.metrics.split(","), n=a.n, seed=a.seed,
+                       write_card=a.write_card)
+    text = json.dumps(res, indent=2)
+    print(text)
+    if a.json:
+        Path(a.json).write_text(text + "\n")
+    return 0
+
+
+def _cmd_bench(a) -> int:
+    from .bench import run_bench
+
+    res = run_bench([x for x in a.only.split(",") if x], device=a.device)
+    if a.json:
+        Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
+    return 0
+
+
+def _cmd_train_classifier(a) -> int:
+    from .eval.classifier import train_classifier
+
+    cmd = "python -m playground " + shlex.join(sys.argv[1:] if a.argv is None else a.argv)
+    metrics = train_classifier(a.dataset, a.epochs, a.seed, a.out, command=cmd)
+    print(json.dumps(metrics))
+    return 0
+
+
+def _cmd_card(a) -> int:
+    from .cards import write_cards
+
+    for path in write_cards(a.model):
+        print(f"wrote {path}")
+    return 0
+
+
+COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary,
+            "eval": _cmd_eval, "bench": _cmd_bench, "train-classifier": _cmd_train_classifier,
+            "card": _cmd_card}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return COMMANDS[args.cmd](args)
+    except PlaygroundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,99 @@
+"""The adversarial update shared by the loss-driven families (GAN, DCGAN, CGAN, WGAN, WGAN-GP).
+
+A family calls `adversarial_step` with its loss functions and options; the engine's loop calls the
+family. Keeping this here (not in a family) is what lets a family never import another.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from .. import losses
+from .context import StepContext
+
+
+def _fake_labels(ctx: StepContext, n: int, num_classes: int) -> torch.Tensor | None:
+    return ctx.randint(num_classes, n) if num_classes else None
+
+
+def _call(net, x, c):
+    return net(x) if c is None else net(x, c)
+
+
+def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: float = 0.0,
+                     gp_weight: float = 0.0,
+                     after_d: Callable[[StepContext], None] | None = None) -> dict[str, torch.Tensor]:
+    """n_critic D updates then one G update. Returns detached scalars.
+
+    With n_critic == 1 the fake batch of the G update is reused (detached) for the D update, as
+    the reference CGAN does: one G forward per step instead of two.
+    """
+    G, D = ctx.nets["G"], ctx.nets["D"]
+    opt_G, opt_D = ctx.opts["G"], ctx.opts["D"]
+    d_loss_fn, g_loss_fn = losses.D_LOSSES[loss], losses.G_LOSSES[loss]
+    K = G.num_classes
+    out: dict[str, torch.Tensor] = {}
+
+    def d_update(real, c_real, fake, c_fake):
+        d_real = _call(D, ctx.augment(real), c_real)
+        d_fake = _call(D, ctx.augment(fake), c_fake)
+        d_loss = d_loss_fn(d_real, d_fake)
+        total = d_loss
+        if gp_weight:
+            eps = ctx.rand(real.size(0), 1, 1, 1)
+            gp = losses.gradient_penalty(D, real, fake, eps, c_real if K else None)
+            total = d_loss + gp_weight * gp
+            out["D/gp"] = gp.detach()
+        opt_D.zero_grad(set_to_none=True)
+        total.backward()
+        opt_D.step()
+        if clip:
+            with torch.no_grad():
+                for p in D.parameters():
+                    p.clamp_(-clip, clip)
+        if after_d:
+            after_d(ctx)
+        out["D/loss"] = d_loss.detach()
+        out["D/real"] = d_real.detach().mean()
+        out["D/fake"] = d_fake.detach().mean()
+        if loss == "wasserstein":
+            out["W_dist"] = (d_real.detach().mean() - d_fake.detach().mean())
+
+    def g_forward(n, c=None):
+        c = _fake_labels(ctx, n, K) if c is None else c
+        return _call(G, ctx.randn(n, G.z_dim), c), c
+
+    if n_critic > 1:
+        for _ in range(n_critic):
+            real, c_real = ctx.next_batch()
+            with torch.no_grad():
+                # the penalty interpolates real and fake pairs, so they share labels
+                fake, c_fake = g_forward(real.size(0), c_real if gp_weight else None)
+            d_update(real, c_real, fake, c_fake)
+        n = real.size(0)
+        fake, c_fake = g_forward(n)
+        g_loss = g_loss_fn(_call(D, ctx.augment(fake), c_fake))
+        opt_G.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_G.step()
+    else:
+        real, c_real = ctx.next_batch()
+        fake, c_fake = g_forward(real.size(0))
+        for p in D.parameters():
+            p.requires_grad_(False)  # G's update needs no grads for D's weights
+        g_loss = g_loss_fn(_call(D, ctx.augment(fake), c_fake))
+        opt_G.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_G.step()
+        for p in D.parameters():
+            p.requires_grad_(True)
+        d_update(real, c_real, fake.detach(), c_fake)
+    out["G/loss"] = g_loss.detach()
+    return out
+
+
+def adam_for(nets: dict, lr: float, betas: tuple[float, float], names=("G", "D")) -> dict:
+    """One Adam per named net, same hyperparameters: what most families want."""
+    return {k: torch.optim.Adam(nets[k].parameters(), lr=lr, betas=betas) for k in names}

@@ -1,0 +1,223 @@
+"""The training loop: a generator of events, the same for every family.
+
+    for ev in train(spec, stop_event): ...
+
+yields `Event`s: "step" (named scalars, img/s, ETA), "samples" (a grid from fixed seeds),
+"checkpoint", then "done" or "error". The caller decides what to do with them (print, stream to a
+browser, ignore); TensorBoard receives them here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from .. import checkpoint
+from ..data import load_dataset
+from ..data.augment import parse_policy
+from ..data.base import to_uint8
+from ..device import pick_device
+from ..errors import PlaygroundError
+from ..imaging import grid
+from ..registry import get_family
+from ..seed import deterministic_mode, make_generator, same_seeds
+from .config import fit_to_dataset, make_config
+from .context import BatchSampler, StepContext
+from .ema import make_ema, update_ema
+from .tb import TBLogger
+
+
+@dataclass
+class TrainSpec:
+    family: str
+    dataset: str = "mnist5k"
+    steps: int = 1000
+    batch_size: int = 64
+    seed: int = 0
+    out: str | None = None              # checkpoint folder; None = don't save
+    device: str | None = None
+    resume: str | None = None
+    overrides: dict = field(default_factory=dict)  # family Config fields
+    augment: str = ""                   # DiffAugment policy, e.g. "translation,cutout"
+    ema: float = 0.0                    # EMA decay for G (0 = off)
+    log_every: int = 50
+    sample_every: int = 500
+    ckpt_every: int = 1000
+    logdir: str | None = None           # TensorBoard; None = off
+    deterministic: bool = False
+    data_dir: str | None = None
+    allow_download: bool = False
+    command: str = ""                   # recorded in config.json so the run can be repeated
+    threads: int = 0                    # torch CPU threads (0 = torch's default)
+
+
+@dataclass
+class Event:
+    kind: str                           # step | samples | checkpoint | done | error
+    step: int
+    total: int
+    scalars: dict = field(default_factory=dict)
+    image: np.ndarray | None = None     # uint8 [H, W, C] grid
+    path: str | None = None
+    message: str = ""
+
+
+def _fixed_inputs(G, seed: int, device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The noise (and labels) for progress grids: one row per class when conditional."""
+    g = make_generator(seed + 7919)
+    if G.num_classes:
+        n = G.num_classes * 8
+        c = torch.arange(G.num_classes).repeat_interleave(8)
+    else:
+        n, c = 64, None
+    z = torch.randn(n, G.z_dim, generator=g)
+    return z.to(device), (None if c is None else c.to(device))
+
+
+@torch.no_grad()
+def _grid(G, z, c) -> np.ndarray:
+    was = G.training
+    G.eval()
+    x = G(z) if c is None else G(z, c)
+    G.train(was)
+    return grid(to_uint8(x).numpy(), nrow=8)
+
+
+def _trainer_state(ctx: StepContext, ema) -> dict:
+    return {
+        "nets": {k: v.state_dict() for k, v in ctx.nets.items()},
+        "opts": {k: v.state_dict() for k, v in ctx.opts.items()},
+        "ema": None if ema is None else ema.state_dict(),
+        "gen": ctx.gen.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "batches_seen": ctx.batches_seen,
+        "images_seen": ctx.images_seen,
+        "extra": ctx.extra,
+    }
+
+
+def _restore(ctx: StepContext, ema, state: dict) -> None:
+    for k, net in ctx.nets.items():
+        checkpoint.load_into(net, state["nets"][k], f"net {k}")
+    for k, opt in ctx.opts.items():
+        opt.load_state_dict(state["opts"][k])
+    if ema is not None:
+        if state["ema"] is None:
+            raise PlaygroundError("the checkpoint was trained without EMA; resume without --ema")
+        checkpoint.load_into(ema, state["ema"], "ema")
+    ctx.gen.set_state(state["gen"].cpu() if ctx.gen.device.type == "cpu" else state["gen"])
+    torch.set_rng_state(state["torch_rng"])
+    ctx.batches_seen = int(state["batches_seen"])
+    ctx.images_seen = int(state["images_seen"])
+    ctx.extra = state["extra"]
+
+
+def _save(spec: TrainSpec, family, ctx: StepContext, ema, ds_name: str) -> str:
+    G = ema if ema is not None else ctx.nets["G"]
+    meta = {"dataset": ds_name, "class_names": ctx.extra.get("class_names", []),
+            "seed": spec.seed, "command": spec.command,
+            "train": {k: v for k, v in dataclasses.asdict(spec).items()
+                      if k not in ("out", "resume", "command", "device")}}
+    checkpoint.save(spec.out, family=family.NAME, config=dataclasses.asdict(ctx.cfg),
+                    model_state=G.state_dict(), step=ctx.step, meta=meta,
+                    trainer_state=_trainer_state(ctx, ema))
+    return str(spec.out)
+
+
+def _finite(scalars: dict) -> dict[str, float]:
+    values = {k: float(v) for k, v in scalars.items()}
+    bad = [k for k, v in values.items() if not math.isfinite(v)]
+    if bad:
+        raise FloatingPointError(f"non-finite {', '.join(bad)}")
+    return values
+
+
+def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Event]:
+    """Run (or resume) a training run, yielding events. Stops early when `stop` is set."""
+    family = get_family(spec.family)
+    if spec.steps < 1 or spec.batch_size < 1:
+        raise PlaygroundError("steps and batch size must be positive")
+    if spec.threads:
+        torch.set_num_threads(spec.threads)
+    same_seeds(spec.seed)
+    if spec.deterministic:
+        deterministic_mode(True)
+    device = pick_device(spec.device)
+    if spec.out:
+        checkpoint.ensure_writable_dir(spec.out)
+    try:
+        policy = parse_policy(spec.augment)
+    except ValueError as e:
+        raise PlaygroundError(str(e)) from None
+
+    saved = checkpoint.read_config(spec.resume) if spec.resume else None
+    if saved and saved["family"] != family.NAME:
+        raise PlaygroundError(f"cannot resume a {saved['family']} run as {family.NAME}")
+    ds = load_dataset(spec.dataset, "train", data_dir=spec.data_dir, allow_download=spec.allow_download)
+    cfg = make_config(family, spec.overrides, base=saved["config"] if saved else None)
+    cfg = fit_to_dataset(cfg, family, ds)
+    try:
+        nets = {k: v.to(device) for k, v in family.build(cfg).items()}
+        sampler = BatchSampler(ds, spec.batch_size, spec.seed, device)
+    except ValueError as e:
+        raise PlaygroundError(str(e)) from None
+    for net in nets.values():
+        net.train()
+    ctx = StepContext(nets=nets, opts=family.optimizers(cfg, nets), cfg=cfg, device=device,
+                      sampler=sampler, gen=make_generator(spec.seed, device), augment_policy=policy)
+    ema = make_ema(nets["G"]) if spec.ema else None
+    ctx.extra["class_names"] = list(ds.class_names) if family.CONDITIONAL else []
+    if saved:
+        _restore(ctx, ema, checkpoint.load_trainer_state(spec.resume))
+        ctx.step = int(saved["step"])
+    fixed_z, fixed_c = _fixed_inputs(nets["G"], spec.seed, device)
+    tb = TBLogger(spec.logdir)
+    tb.text("config", f"family={family.NAME} dataset={ds.name} spec={spec} cfg={cfg}")
+
+    last_t, last_images = time.perf_counter(), ctx.images_seen
+    started_step, t0 = ctx.step, last_t
+    last_saved = ctx.step
+    try:
+        while ctx.step < spec.steps:
+            if stop is not None and stop.is_set():
+                break
+            scalars = family.train_step(ctx)
+            ctx.step += 1
+            if ema is not None:
+                update_ema(ema, nets["G"], spec.ema)
+            s = ctx.step
+            at_ckpt = spec.out and (s % spec.ckpt_every == 0)
+            if s % spec.log_every == 0 or at_ckpt or s == spec.steps:
+                values = _finite(scalars)
+                now = time.perf_counter()
+                values["img_per_s"] = (ctx.images_seen - last_images) / max(now - last_t, 1e-9)
+                last_t, last_images = now, ctx.images_seen
+                rate = (s - started_step) / max(now - t0, 1e-9)
+                values["eta_s"] = (spec.steps - s) / max(rate, 1e-9)
+                tb.scalars(s, values)
+                yield Event("step", s, spec.steps, values)
+            if s % spec.sample_every == 0 or s == spec.steps:
+                img = _grid(ema if ema is not None else nets["G"], fixed_z, fixed_c)
+                tb.image(s, "samples", img)
+                yield Event("samples", s, spec.steps, image=img)
+            if at_ckpt:
+                last_saved = s
+                yield Event("checkpoint", s, spec.steps, path=_save(spec, family, ctx, ema, ds.name))
+    except FloatingPointError as e:
+        tb.close()
+        yield Event("error", ctx.step, spec.steps,
+                    message=f"training diverged at step {ctx.step} ({e}); last good checkpoint kept")
+        return
+    path = _save(spec, family, ctx, ema, ds.name) if spec.out and ctx.step > last_saved else spec.out
+    tb.close()
+    stopped = ctx.step < spec.steps
+    yield Event("done", ctx.step, spec.steps, path=path,
+                message="stopped" if stopped else "finished")

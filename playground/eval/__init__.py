@@ -1,0 +1,1 @@
+"""Evaluation: the project's own domain classifiers and the metrics built on them."""

@@ -1,0 +1,57 @@
+"""Conditional GAN (Mirza & Osindero 2014): both nets see the class label.
+
+arch="mlp" is the notes' network exactly: G 100+10 -> 128 -> 256 -> 512 -> 1024 -> 784 with
+BatchNorm1d + LeakyReLU(0.2) and Tanh; D 784+10 -> 512 -> 256 -> 1 with LeakyReLU(0.2); BCE;
+n_critic D steps per G step. arch="conv" is the DCGAN body with the one-hot label concatenated
+to z and, as constant feature maps, to D's input image.
+"""
+
+from dataclasses import dataclass
+
+from ..engine.steps import adam_for, adversarial_step
+from ..nn.conv import ConvDiscriminator, ConvGenerator
+from ..nn.mlp import MLPDiscriminator, MLPGenerator
+
+NAME = "cgan"
+CONDITIONAL = True
+ARCHS = ("mlp", "conv")
+
+
+@dataclass
+class Config:
+    arch: str = "mlp"
+    z_dim: int = 100
+    img_channels: int = 1
+    img_resolution: int = 28
+    num_classes: int = 10
+    width: int = 64
+    loss: str = "ns"
+    n_critic: int = 1
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+def build_generator(cfg: Config):
+    if cfg.arch == "mlp":
+        return MLPGenerator(cfg.z_dim, cfg.num_classes, cfg.img_channels, cfg.img_resolution)
+    if cfg.arch == "conv":
+        return ConvGenerator(cfg.z_dim, cfg.num_classes, cfg.img_channels, cfg.img_resolution, cfg.width)
+    raise ValueError(f"cgan arch must be one of {ARCHS}, not {cfg.arch!r}")
+
+
+def build(cfg: Config) -> dict:
+    G = build_generator(cfg)
+    if cfg.arch == "mlp":
+        D = MLPDiscriminator(cfg.num_classes, cfg.img_channels, cfg.img_resolution)
+    else:
+        D = ConvDiscriminator(cfg.num_classes, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch")
+    return {"G": G, "D": D}
+
+
+def optimizers(cfg: Config, nets: dict) -> dict:
+    return adam_for(nets, cfg.lr, (cfg.beta1, cfg.beta2))
+
+
+def train_step(ctx) -> dict:
+    return adversarial_step(ctx, loss=ctx.cfg.loss, n_critic=ctx.cfg.n_critic)

@@ -1,0 +1,45 @@
+"""The original GAN (Goodfellow et al. 2014) with MLPs; minimax or non-saturating G loss.
+
+With the minimax loss G minimises log(1 - D(G(z))), which saturates when D rejects fakes
+confidently (the JS-divergence gradient vanishes); the non-saturating '-log D' trick keeps the
+gradient but optimises KL(p_g||p_r) - 2 JS, inviting mode collapse. Pick with `loss`.
+"""
+
+from dataclasses import dataclass
+
+from ..engine.steps import adam_for, adversarial_step
+from ..nn.mlp import MLPDiscriminator, MLPGenerator
+
+NAME = "gan"
+CONDITIONAL = False
+LOSSES = ("ns", "minimax")
+
+
+@dataclass
+class Config:
+    z_dim: int = 100
+    img_channels: int = 1
+    img_resolution: int = 28
+    num_classes: int = 0
+    loss: str = "ns"
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+def build_generator(cfg: Config) -> MLPGenerator:
+    return MLPGenerator(cfg.z_dim, 0, cfg.img_channels, cfg.img_resolution)
+
+
+def build(cfg: Config) -> dict:
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"gan loss must be one of {LOSSES}")
+    return {"G": build_generator(cfg), "D": MLPDiscriminator(0, cfg.img_channels, cfg.img_resolution)}
+
+
+def optimizers(cfg: Config, nets: dict) -> dict:
+    return adam_for(nets, cfg.lr, (cfg.beta1, cfg.beta2))
+
+
+def train_step(ctx) -> dict:
+    return adversarial_step(ctx, loss=ctx.cfg.loss)

@@ -1,0 +1,47 @@
+"""WGAN-GP (Gulrajani et al. 2017): clipping replaced by the gradient penalty
+lambda * E[(||grad D(x_hat)||_2 - 1)^2] on random interpolates, lambda = 10. The critic has no
+BatchNorm (it would couple the samples the per-sample penalty treats independently): LayerNorm
+by default, or none."""
+
+from dataclasses import dataclass
+
+from ..engine.steps import adam_for, adversarial_step
+from ..nn.conv import ConvDiscriminator, ConvGenerator
+
+NAME = "wgan-gp"
+CONDITIONAL = False
+
+
+@dataclass
+class Config:
+    z_dim: int = 100
+    img_channels: int = 1
+    img_resolution: int = 28
+    num_classes: int = 0
+    width: int = 64
+    critic_norm: str = "layer"
+    lr: float = 1e-4
+    beta1: float = 0.0
+    beta2: float = 0.9
+    gp_weight: float = 10.0
+    n_critic: int = 5
+
+
+def build_generator(cfg: Config) -> ConvGenerator:
+    return ConvGenerator(cfg.z_dim, 0, cfg.img_channels, cfg.img_resolution, cfg.width)
+
+
+def build(cfg: Config) -> dict:
+    if cfg.critic_norm not in ("layer", "none"):
+        raise ValueError("WGAN-GP's critic must not use BatchNorm: critic_norm is 'layer' or 'none'")
+    D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm=cfg.critic_norm)
+    return {"G": build_generator(cfg), "D": D}
+
+
+def optimizers(cfg: Config, nets: dict) -> dict:
+    return adam_for(nets, cfg.lr, (cfg.beta1, cfg.beta2))
+
+
+def train_step(ctx) -> dict:
+    cfg = ctx.cfg
+    return adversarial_step(ctx, loss="wasserstein", n_critic=cfg.n_critic, gp_weight=cfg.gp_weight)

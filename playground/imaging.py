@@ -1,0 +1,38 @@
+"""Turning generator output into pictures: grids, PNG bytes."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def grid(images_u8: np.ndarray | torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:
+    """uint8 [N, H, W, C] -> one uint8 [H', W', C] grid, `nrow` images per row, dark padding."""
+    x = np.asarray(images_u8)
+    n, h, w, c = x.shape
+    rows = (n + nrow - 1) // nrow
+    out = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, c), dtype=np.uint8)
+    for i in range(n):
+        r, k = divmod(i, nrow)
+        y0, x0 = pad + r * (h + pad), pad + k * (w + pad)
+        out[y0:y0 + h, x0:x0 + w] = x[i]
+    return out
+
+
+def to_pil(img_u8: np.ndarray) -> Image.Image:
+    img = np.asarray(img_u8)
+    return Image.fromarray(img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img)
+
+
+def upscale_nearest(img_u8: np.ndarray, factor: int) -> np.ndarray:
+    """Pixel-art upscale so 28x28 digits are visible in a browser without blur."""
+    return np.asarray(img_u8).repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def png_bytes(img_u8: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    to_pil(img_u8).save(buf, format="PNG")
+    return buf.getvalue()

@@ -1,0 +1,87 @@
+"""GAN losses as pure functions of discriminator outputs (logits, never probabilities).
+
+D returns logits and the sigmoid lives inside these losses (softplus form): numerically the same
+as Sigmoid + BCE from the notes, but stable when D is confident.
+"""
+
+import torch
+import torch.nn.functional as F
+
+
+# ---- the original GAN (Goodfellow et al. 2014) ----
+
+def d_bce(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-E[log D(x)] - E[log(1 - D(G(z)))]."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def g_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
+    """G minimises E[log(1 - D(G(z)))]: saturates (vanishing gradient) when D wins."""
+    return -F.softplus(fake_logits).mean()
+
+
+def g_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The '-log D trick': G minimises -E[log D(G(z))]."""
+    return F.softplus(-fake_logits).mean()
+
+
+# ---- hinge (SAGAN / BigGAN) ----
+
+def d_hinge(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+
+
+def g_hinge(fake_logits: torch.Tensor) -> torch.Tensor:
+    return -fake_logits.mean()
+
+
+# ---- Wasserstein (WGAN / WGAN-GP) ----
+
+def d_wasserstein(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """Critic loss D(fake) - D(real); its negative estimates the Earth-Mover distance."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def g_wasserstein(fake_scores: torch.Tensor) -> torch.Tensor:
+    return -fake_scores.mean()
+
+
+def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor,
+                     c: torch.Tensor | None = None) -> torch.Tensor:
+    """E[(||grad_x D(x_hat)||_2 - 1)^2] on x_hat = eps*x + (1-eps)*x_fake (Gulrajani et al.)."""
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    scores = D(x_hat) if c is None else D(x_hat, c)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def r1_penalty(real_scores: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): E[||grad_x D(x)||^2] on real data; `real` must require grad."""
+    (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
+# ---- least squares (LSGAN, CycleGAN) and reconstruction ----
+
+def d_lsgan(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    return 0.5 * ((real_scores - 1) ** 2).mean() + 0.5 * (fake_scores ** 2).mean()
+
+
+def g_lsgan(fake_scores: torch.Tensor) -> torch.Tensor:
+    return ((fake_scores - 1) ** 2).mean()
+
+
+def cycle_l1(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
+    return (x - x_rec).abs().mean()
+
+
+# ---- InfoGAN's mutual-information lower bound ----
+
+def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """-log N(x; mean, exp(logvar)), summed over code dims, averaged over the batch (no constant)."""
+    return (0.5 * (logvar + (x - mean) ** 2 * torch.exp(-logvar))).sum(1).mean()
+
+
+D_LOSSES = {"ns": d_bce, "minimax": d_bce, "hinge": d_hinge, "wasserstein": d_wasserstein, "lsgan": d_lsgan}
+G_LOSSES = {"ns": g_nonsaturating, "minimax": g_minimax, "hinge": g_hinge,
+            "wasserstein": g_wasserstein, "lsgan": g_lsgan}

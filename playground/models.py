@@ -1,0 +1,62 @@
+"""Loading a generator from a checkpoint folder (shipped or a training run's --out)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from . import checkpoint
+from .engine.config import make_config
+from .errors import PlaygroundError
+from .registry import get_family, resolve_model
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    path: Path
+    family: str
+    G: torch.nn.Module
+    meta: dict                      # the whole config.json
+
+    @property
+    def num_classes(self) -> int:
+        return self.G.num_classes
+
+    @property
+    def class_names(self) -> list[str]:
+        names = self.meta.get("class_names") or []
+        return names if len(names) == self.num_classes else [str(i) for i in range(self.num_classes)]
+
+
+def build_from_config(meta: dict) -> torch.nn.Module:
+    family = get_family(meta["family"])
+    try:
+        cfg = make_config(family, base=meta["config"])
+        return family.build_generator(cfg)
+    except (TypeError, ValueError) as e:
+        raise PlaygroundError(f"checkpoint config is invalid for {family.NAME}: {e}") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _load_cached(path: str, mtime_ns: int, device: str) -> LoadedModel:
+    meta = checkpoint.read_config(path)
+    G = build_from_config(meta)
+    checkpoint.load_into(G, checkpoint.load_model_state(path), f"{path}/{checkpoint.MODEL_FILE}")
+    G = G.to(device).eval()
+    for p in G.parameters():
+        p.requires_grad_(False)
+    return LoadedModel(Path(path).name, Path(path), meta["family"], G, meta)
+
+
+def load_model(name: str, device: str = "cpu") -> LoadedModel:
+    """Cached per (folder, file modification time, device): a retrained folder reloads."""
+    path = resolve_model(name)
+    files = [path / checkpoint.CONFIG_FILE, path / checkpoint.MODEL_FILE]
+    mtime = max(f.stat().st_mtime_ns for f in files if f.exists())
+    model = _load_cached(str(path.resolve()), mtime, device)
+    model.name = name
+    return model

@@ -1,0 +1,72 @@
+"""Explicit tables: family name -> module, shipped model name -> checkpoint folder.
+
+Nothing is discovered by scanning: adding a family or a shipped model means adding a line here,
+and a duplicate name is an error at lookup time rather than a silent override.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+from .errors import PlaygroundError
+
+FAMILY_MODULES: tuple[tuple[str, str], ...] = (
+    ("gan", "playground.families.gan"),
+    ("dcgan", "playground.families.dcgan"),
+    ("cgan", "playground.families.cgan"),
+    ("wgan", "playground.families.wgan"),
+    ("wgan-gp", "playground.families.wgan_gp"),
+)
+
+# name -> (checkpoint folder under checkpoints/, one-line description)
+SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
+    ("cgan-mnist", "cgan-mnist", "Conditional GAN (notes' MLP), 4,500 offline MNIST digits"),
+    ("cgan-fashion", "cgan-fashion", "Conditional GAN (conv), Fashion-MNIST"),
+    ("dcgan-fashion", "dcgan-fashion", "DCGAN, Fashion-MNIST"),
+    ("wgan-gp-fashion", "wgan-gp-fashion", "WGAN-GP (LayerNorm critic), Fashion-MNIST"),
+)
+
+CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+def _table(rows, what: str) -> dict:
+    table = {}
+    for row in rows:
+        if row[0] in table:
+            raise PlaygroundError(f"duplicate {what} name {row[0]!r} in the registry")
+        table[row[0]] = row[1:]
+    return table
+
+
+def family_names() -> list[str]:
+    return list(_table(FAMILY_MODULES, "family"))
+
+
+def get_family(name: str) -> ModuleType:
+    table = _table(FAMILY_MODULES, "family")
+    if name not in table:
+        raise PlaygroundError(f"unknown family {name!r}; choose from {', '.join(table)}")
+    return importlib.import_module(table[name][0])
+
+
+def shipped_models() -> dict[str, tuple[Path, str]]:
+    """name -> (checkpoint dir, description), for every shipped model whose files exist."""
+    return {name: (CHECKPOINT_ROOT / folder, desc)
+            for name, (folder, desc) in _table(SHIPPED_MODELS, "model").items()}
+
+
+def resolve_model(name_or_path: str) -> Path:
+    """A shipped model's name, or a path to a checkpoint directory (e.g. a run's --out)."""
+    shipped = shipped_models()
+    if name_or_path in shipped:
+        path = shipped[name_or_path][0]
+        if not (path / "config.json").is_file():
+            raise PlaygroundError(f"shipped model {name_or_path!r} is registered but {path} is missing")
+        return path
+    path = Path(name_or_path)
+    if (path / "config.json").is_file():
+        return path
+    raise PlaygroundError(
+        f"unknown model {name_or_path!r}; shipped models: {', '.join(shipped)} (or pass a checkpoint folder)")
