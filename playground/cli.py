@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--data-dir", default=None)
     t.add_argument("--download", action="store_true", help="allow downloading the dataset")
     t.add_argument("--threads", type=int, default=0)
+    t.add_argument("--fp16-weights", action="store_true", help="store G's weights in fp16")
 
     s = sub.add_parser("sample", help="sample images from a model")
     s.add_argument("model")
@@ -98,7 +99,7 @@ def _cmd_train(a) -> int:
         logdir=None if a.no_tensorboard else (a.logdir or str(Path("runs") / Path(a.out).name)),
         deterministic=a.deterministic, data_dir=a.data_dir, allow_download=a.download,
         command="python -m playground " + shlex.join(sys.argv[1:] if a.argv is None else a.argv),
-        threads=a.threads)
+        threads=a.threads, fp16_weights=a.fp16_weights)
     for ev in api.train(spec):
         if ev.kind == "step":
             vals = " ".join(f"{k} {v:.4g}" for k, v in ev.scalars.items())

@@ -57,6 +57,7 @@ class TrainSpec:
     allow_download: bool = False
     command: str = ""                   # recorded in config.json so the run can be repeated
     threads: int = 0                    # torch CPU threads (0 = torch's default)
+    fp16_weights: bool = False          # store the inference weights (model.safetensors) in fp16
 
 
 @dataclass
@@ -125,10 +126,10 @@ def _save(spec: TrainSpec, family, ctx: StepContext, ema, ds_name: str) -> str:
     meta = {"dataset": ds_name, "class_names": ctx.extra.get("class_names", []),
             "seed": spec.seed, "command": spec.command,
             "train": {k: v for k, v in dataclasses.asdict(spec).items()
-                      if k not in ("out", "resume", "command", "device")}}
+                      if k not in ("out", "resume", "command", "device", "threads")}}
     checkpoint.save(spec.out, family=family.NAME, config=dataclasses.asdict(ctx.cfg),
                     model_state=G.state_dict(), step=ctx.step, meta=meta,
-                    trainer_state=_trainer_state(ctx, ema))
+                    trainer_state=_trainer_state(ctx, ema), half=spec.fp16_weights)
     return str(spec.out)
 
 
@@ -167,11 +168,12 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
     try:
         nets = {k: v.to(device) for k, v in family.build(cfg).items()}
         sampler = BatchSampler(ds, spec.batch_size, spec.seed, device)
+        opts = family.optimizers(cfg, nets)
     except ValueError as e:
-        raise PlaygroundError(str(e)) from None
+        raise PlaygroundError(f"{family.NAME}: {e}") from None
     for net in nets.values():
         net.train()
-    ctx = StepContext(nets=nets, opts=family.optimizers(cfg, nets), cfg=cfg, device=device,
+    ctx = StepContext(nets=nets, opts=opts, cfg=cfg, device=device,
                       sampler=sampler, gen=make_generator(spec.seed, device), augment_policy=policy)
     ema = make_ema(nets["G"]) if spec.ema else None
     ctx.extra["class_names"] = list(ds.class_names) if family.CONDITIONAL else []

@@ -1,0 +1,98 @@
+"""Model cards (checkpoints/<name>/card.md) and the README's model table, written from config.json.
+
+No number in a card or in the README table is typed by hand: they come from the metrics that
+`python -m playground eval ... --write-card` stored in the checkpoint's config.json.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from . import checkpoint
+from .registry import CHECKPOINT_ROOT, resolve_model, shipped_models
+
+README = CHECKPOINT_ROOT.parent / "README.md"
+TABLE_START, TABLE_END = "<!-- models:start -->", "<!-- models:end -->"
+GRID_SEED = 0
+
+
+def _metric_lines(metrics: dict) -> list[str]:
+    lines = []
+    for name, m in metrics.items():
+        if not isinstance(m, dict) or "value" not in m:
+            continue
+        lines.append(f"### {name}: **{m['value']}**\n")
+        for k, v in m.items():
+            if k in ("value",):
+                continue
+            lines.append(f"- {k}: {v}")
+        lines.append("")
+    return lines or ["No measured metrics yet: run `python -m playground eval NAME --write-card`.", ""]
+
+
+def _save_grid(name: str, path: Path, meta: dict) -> str:
+    from . import api
+
+    K = meta["config"].get("num_classes", 0)
+    n = K * 10 if K else 64
+    labels = [k for k in range(K) for _ in range(10)] if K else None
+    images = api.sample(name, n, GRID_SEED, labels=labels)
+    api.write_samples(path / "samples.png", images, None, nrow=10 if K else 8)
+    return "samples.png"
+
+
+def write_card(name: str) -> Path:
+    path = resolve_model(name)
+    meta = checkpoint.read_config(path)
+    desc = shipped_models().get(name, (path, "a trained model"))[1]
+    img = _save_grid(name, path, meta)
+    train = meta.get("train", {})
+    K = meta["config"].get("num_classes", 0)
+    caption = "one row per class, 10 samples each" if K else "64 samples"
+    lines = [
+        f"# {name}", "", desc, "",
+        f"- family: `{meta['family']}`", f"- dataset: `{meta.get('dataset')}`",
+        f"- steps: {meta.get('step')}, batch size {train.get('batch_size')}, seed {meta.get('seed')}",
+        f"- EMA decay: {train.get('ema')}, augmentation: `{train.get('augment') or 'none'}`",
+        f"- config: `{meta['config']}`", "",
+        "Trained with:", "", "```", meta.get("command", "(unknown)"), "```", "",
+        "## Measured metrics", "", *_metric_lines(meta.get("metrics", {})),
+        f"## Samples (seed {GRID_SEED}, {caption})", "", f"![samples]({img})", "",
+    ]
+    card = path / "card.md"
+    card.write_text("\n".join(lines))
+    return card
+
+
+def readme_table() -> str:
+    rows = ["| model | family | dataset | steps | measured | command |", "|---|---|---|---|---|---|"]
+    for name, (path, desc) in shipped_models().items():
+        if not (path / "config.json").is_file():
+            continue
+        meta = checkpoint.read_config(path)
+        ms = meta.get("metrics", {})
+        parts = []
+        for k, m in ms.items():
+            if isinstance(m, dict) and "value" in m:
+                ref = m.get("classifier_test_accuracy")
+                parts.append(f"{k} {m['value']}" + (f" (classifier on real test: {ref})" if ref else ""))
+        rows.append(f"| [{name}](checkpoints/{path.name}/card.md) | {meta['family']} | {meta.get('dataset')} "
+                    f"| {meta.get('step')} | {'; '.join(parts) or '-'} | `{meta.get('command', '')}` |")
+    return "\n".join(rows)
+
+
+def write_readme_table(readme: Path = README) -> Path:
+    text = readme.read_text()
+    block = f"{TABLE_START}\n{readme_table()}\n{TABLE_END}"
+    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
+    readme.write_text(pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block + "\n")
+    return readme
+
+
+def write_cards(name: str | None = None) -> list[Path]:
+    names = [name] if name else [n for n, (p, _) in shipped_models().items() if (p / "config.json").is_file()]
+    written = [write_card(n) for n in names]
+    if README.is_file():
+        written.append(write_readme_table())
+    return written

@@ -1,0 +1,1 @@
+"""Gradio UI: one module per tab. No torch math here, only calls into playground.api."""

@@ -1,0 +1,32 @@
+"""The Blocks shell: a header, then one tab per capability. Tabs plug in via TABS."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from . import generate
+
+CSS = """
+.pixelated img { image-rendering: pixelated; }
+footer { display: none !important; }
+"""
+
+TABS = (
+    ("Conditional generation", generate.build),
+)
+
+
+def build_app() -> gr.Blocks:
+    with gr.Blocks(title="GAN Playground") as demo:
+        gr.Markdown("# GAN Playground\nGenerate, explore and train GANs. Every model here was trained "
+                    "by this project's own `python -m playground train` command; its card has the "
+                    "command and measured metrics.")
+        with gr.Tabs():
+            for title, build in TABS:
+                with gr.Tab(title):
+                    build()
+    return demo
+
+
+def launch_kwargs() -> dict:
+    return {"theme": gr.themes.Soft(), "css": CSS, "max_file_size": "20mb"}

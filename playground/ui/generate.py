@@ -1,0 +1,101 @@
+"""Tab "Conditional generation": class-conditional grids and seed interpolation."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from .. import api
+from ..errors import PlaygroundError
+from ..imaging import grid
+from .common import for_display, model_choices, parse_seed, random_seed, save_png, user_errors
+
+ALL_CLASSES = "one row per class"
+
+
+def class_choices(model_name: str | None) -> list[str]:
+    if not model_name:
+        return []
+    model = next((m for m in api.list_models() if m["name"] == model_name), None)
+    if model is None:
+        raise PlaygroundError(f"unknown model {model_name!r}")
+    if not model["conditional"]:
+        return ["(unconditional model)"]
+    return [ALL_CLASSES] + [f"{k}: {n}" for k, n in enumerate(model["class_names"])]
+
+
+def _label(choice: str | None) -> int | None:
+    """'3: Dress' -> 3; the all-classes and unconditional choices -> None."""
+    if not choice or ":" not in choice or choice == ALL_CLASSES:
+        return None
+    head = choice.split(":", 1)[0]
+    if not head.strip().isdigit():
+        raise PlaygroundError(f"invalid class choice {choice!r}")
+    return int(head)
+
+
+@user_errors
+def generate(model_name: str, class_choice: str, n: float, seed) -> tuple:
+    seed = parse_seed(seed)
+    n = int(n)
+    model = api.load(model_name)
+    label = _label(class_choice)
+    if model.num_classes and label is None:   # one row per class, n per row
+        per = max(1, min(n, api.MAX_SAMPLES // model.num_classes))
+        labels = [k for k in range(model.num_classes) for _ in range(per)]
+        images = api.sample(model_name, len(labels), seed, labels=labels)
+        img = grid(images, nrow=per)
+    else:
+        labels = None if label is None else [label] * n
+        images = api.sample(model_name, n, seed, labels=labels)
+        img = grid(images, nrow=min(n, 10))
+    return for_display(img), save_png(img, f"{model_name}-seed{seed}-")
+
+
+@user_errors
+def on_model_change(model_name: str):
+    choices = class_choices(model_name)
+    return gr.Dropdown(choices=choices, value=choices[0] if choices else None)
+
+
+@user_errors
+def interpolate(model_name: str, class_choice: str, seed_a, seed_b, steps: float):
+    label = _label(class_choice)
+    model = api.load(model_name)
+    if model.num_classes and label is None:
+        label = 0
+    strip = api.interpolate(model_name, parse_seed(seed_a), parse_seed(seed_b), int(steps), label=label)
+    return for_display(grid(strip, nrow=len(strip)), min_px=100 * 8)
+
+
+def build() -> None:
+    models = model_choices()
+    first = models[0][1] if models else None
+    classes = class_choices(first)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            model = gr.Dropdown(models, value=first, label="Model", elem_id="gen-model")
+            klass = gr.Dropdown(classes, value=classes[0] if classes else None, label="Class",
+                                elem_id="gen-class")
+            n = gr.Slider(1, 100, value=10, step=1, label="Samples (per class row)", elem_id="gen-n")
+            with gr.Row():
+                seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=api.MAX_SEED,
+                                 elem_id="gen-seed")
+                dice = gr.Button("🎲", scale=0, min_width=50, elem_id="gen-dice")
+            go = gr.Button("Generate", variant="primary", elem_id="gen-go")
+        with gr.Column(scale=2):
+            out = gr.Image(label="Samples", format="png", type="numpy", interactive=False,
+                           elem_id="gen-grid", elem_classes=["pixelated"], buttons=["download", "fullscreen"])
+            file = gr.File(label="Download grid (PNG)", elem_id="gen-file")
+    with gr.Accordion("Interpolate between two seeds", open=False):
+        with gr.Row():
+            seed_a = gr.Number(value=0, precision=0, label="Seed A", minimum=0)
+            seed_b = gr.Number(value=1, precision=0, label="Seed B", minimum=0)
+            steps = gr.Slider(2, 16, value=8, step=1, label="Steps")
+            go_i = gr.Button("Interpolate")
+        strip = gr.Image(label="Interpolation", format="png", interactive=False,
+                         elem_classes=["pixelated"], elem_id="gen-strip")
+
+    model.change(on_model_change, model, klass, api_name="model_classes")
+    dice.click(random_seed, None, seed, api_name="random_seed")
+    go.click(generate, [model, klass, n, seed], [out, file], api_name="generate")
+    go_i.click(interpolate, [model, klass, seed_a, seed_b, steps], strip, api_name="interpolate")

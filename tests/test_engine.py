@@ -1,0 +1,132 @@
+import json
+import threading
+
+import pytest
+import torch
+
+from playground import api, checkpoint
+from playground.engine.trainer import TrainSpec, train
+from playground.errors import PlaygroundError
+from playground.seed import deterministic_mode
+
+
+def spec(idx_dir, out, **kw):
+    base = dict(family="cgan", dataset="mnist", data_dir=str(idx_dir), steps=20, batch_size=16, seed=3,
+                out=str(out), log_every=5, sample_every=10, ckpt_every=10)
+    base.update(kw)
+    return TrainSpec(**base)
+
+
+def run(s, stop=None):
+    return list(train(s, stop))
+
+
+def test_events_stream_and_checkpoint(idx_dir, tmp_path):
+    events = run(spec(idx_dir, tmp_path / "r", logdir=str(tmp_path / "tb")))
+    kinds = [e.kind for e in events]
+    assert kinds.count("step") == 4 and kinds.count("samples") == 2 and kinds[-1] == "done"
+    step = next(e for e in events if e.kind == "step")
+    assert {"D/loss", "G/loss", "img_per_s", "eta_s"} <= set(step.scalars)
+    grid = next(e for e in events if e.kind == "samples").image
+    assert grid.dtype.name == "uint8" and grid.ndim == 3
+    cfg = checkpoint.read_config(tmp_path / "r")
+    assert cfg["step"] == 20 and cfg["family"] == "cgan" and cfg["dataset"] == "mnist"
+    assert list((tmp_path / "tb").glob("events.out.tfevents.*")), "TensorBoard log missing"
+    assert not list((tmp_path / "r").glob("*.tmp"))
+
+
+def _weights(path):
+    state = checkpoint.load_trainer_state(path)
+    return state["nets"]
+
+
+@pytest.mark.parametrize("family,extra", [("cgan", {}), ("wgan-gp", {"overrides": {"width": 8}, "ema": 0.9})])
+def test_resume_is_exact(idx_dir, tmp_path, family, extra):
+    deterministic_mode(True)
+    try:
+        run(spec(idx_dir, tmp_path / "full", family=family, steps=40, ckpt_every=1000, **extra))
+        run(spec(idx_dir, tmp_path / "half", family=family, steps=20, ckpt_every=1000, **extra))
+        events = run(spec(idx_dir, tmp_path / "half", family=family, steps=40, resume=str(tmp_path / "half"),
+                          ckpt_every=1000, **extra))
+    finally:
+        deterministic_mode(False)
+    assert events[0].step == 25 or events[0].kind in ("step", "samples")
+    assert checkpoint.read_config(tmp_path / "half")["step"] == 40
+    a, b = _weights(tmp_path / "full"), _weights(tmp_path / "half")
+    for net in a:
+        for k in a[net]:
+            assert torch.equal(a[net][k], b[net][k]), f"{net}.{k} differs after resume"
+    ma = checkpoint.load_model_state(tmp_path / "full")
+    mb = checkpoint.load_model_state(tmp_path / "half")
+    assert all(torch.equal(ma[k], mb[k]) for k in ma)
+
+
+def test_stop_event_saves_checkpoint(idx_dir, tmp_path):
+    stop = threading.Event()
+    events = []
+    for ev in train(spec(idx_dir, tmp_path / "r", steps=1000, ckpt_every=10_000), stop):
+        events.append(ev)
+        if ev.kind == "step" and ev.step >= 10:
+            stop.set()
+    assert events[-1].kind == "done" and events[-1].message == "stopped"
+    assert checkpoint.read_config(tmp_path / "r")["step"] == events[-1].step < 1000
+
+
+def test_resume_continues_step_count(idx_dir, tmp_path):
+    run(spec(idx_dir, tmp_path / "r", steps=10))
+    events = run(spec(idx_dir, tmp_path / "r", steps=20, resume=str(tmp_path / "r")))
+    assert [e.step for e in events if e.kind == "step"] == [15, 20]
+
+
+def test_divergence_keeps_last_good_checkpoint(idx_dir, tmp_path, monkeypatch):
+    run(spec(idx_dir, tmp_path / "r", steps=10))
+    good = checkpoint.load_model_state(tmp_path / "r")
+    from playground.families import cgan
+
+    real_step = cgan.train_step
+
+    def exploding(ctx):  # a real step, then the loss blows up the way a diverging run does
+        out = real_step(ctx)
+        if ctx.step >= 12:
+            out["D/loss"] = torch.tensor(float("nan"))
+        return out
+
+    monkeypatch.setattr(cgan, "train_step", exploding)
+    events = run(spec(idx_dir, tmp_path / "r", steps=30, resume=str(tmp_path / "r")))
+    assert events[-1].kind == "error" and "diverged" in events[-1].message
+    assert checkpoint.read_config(tmp_path / "r")["step"] == 10
+    after = checkpoint.load_model_state(tmp_path / "r")
+    assert all(torch.equal(good[k], after[k]) for k in good)
+
+
+def test_bad_specs_are_clear(idx_dir, tmp_path):
+    with pytest.raises(PlaygroundError, match="unknown family"):
+        run(spec(idx_dir, tmp_path / "a", family="nope"))
+    with pytest.raises(PlaygroundError, match="no setting"):
+        run(spec(idx_dir, tmp_path / "a", overrides={"learning_rate": 1}))
+    with pytest.raises(PlaygroundError, match="Invalid learning rate"):
+        run(spec(idx_dir, tmp_path / "a", overrides={"lr": "-1"}))
+    with pytest.raises(PlaygroundError, match="not a valid"):
+        run(spec(idx_dir, tmp_path / "a", overrides={"lr": "fast"}))
+    with pytest.raises(PlaygroundError, match="not found"):
+        run(spec(tmp_path / "empty", tmp_path / "a"))
+    run(spec(idx_dir, tmp_path / "g", family="gan", steps=5))
+    with pytest.raises(PlaygroundError, match="cannot resume a gan run as cgan"):
+        run(spec(idx_dir, tmp_path / "x", resume=str(tmp_path / "g")))
+
+
+def test_unwritable_out(idx_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(PlaygroundError, match="cannot create output directory"):
+        run(spec(idx_dir, blocker / "sub"))
+
+
+def test_trained_run_samples_through_api(idx_dir, tmp_path):
+    run(spec(idx_dir, tmp_path / "r"))
+    a = api.sample(str(tmp_path / "r"), 6, seed=5, labels=[0, 1, 2, 3, 4, 5])
+    b = api.sample(str(tmp_path / "r"), 6, seed=5, labels=[0, 1, 2, 3, 4, 5])
+    c = api.sample(str(tmp_path / "r"), 6, seed=6, labels=[0, 1, 2, 3, 4, 5])
+    assert a.shape == (6, 28, 28, 1) and a.dtype.name == "uint8"
+    assert (a == b).all() and not (a == c).all()
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["class_names"][0] == "0"
