@@ -1,0 +1,178 @@
+"""`python -m playground bench`: the project's speed targets, measured on this machine.
+
+  train   the notes' CGAN MLP, batch 64, Fashion-MNIST: img/s of our engine vs a reference loop
+          built the way eriklindernoren/PyTorch-GAN's cgan.py is (torchvision per-item transforms
+          through a DataLoader, Embedding labels, Dropout, MSE loss), same machine, same threads
+  sample  a 100-image grid from cgan-mnist, warm, median of 20
+  app     `python app.py` start until the page answers
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+TRAIN_STEPS, WARMUP = 300, 30
+
+
+def _time_engine(device: str) -> float:
+    from .engine.trainer import TrainSpec, train
+
+    spec = TrainSpec(family="cgan", dataset="fashion", steps=TRAIN_STEPS + WARMUP, batch_size=64, seed=0,
+                     device=device, log_every=WARMUP, sample_every=10**9)
+    t_start = None
+    for ev in train(spec):
+        if ev.kind == "step" and ev.step == WARMUP:
+            if device == "cuda":
+                torch.cuda.synchronize()
+            t_start = time.perf_counter()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return TRAIN_STEPS * 64 / (time.perf_counter() - t_start)
+
+
+class _RefG(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 10)
+
+        def block(i, o, norm=True):
+            layers = [nn.Linear(i, o)] + ([nn.BatchNorm1d(o, 0.8)] if norm else [])
+            return layers + [nn.LeakyReLU(0.2, inplace=True)]
+
+        self.model = nn.Sequential(*block(110, 128, False), *block(128, 256), *block(256, 512),
+                                   *block(512, 1024), nn.Linear(1024, 784), nn.Tanh())
+
+    def forward(self, z, c):
+        return self.model(torch.cat((self.emb(c), z), -1)).view(-1, 1, 28, 28)
+
+
+class _RefD(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 10)
+        self.model = nn.Sequential(nn.Linear(794, 512), nn.LeakyReLU(0.2, True), nn.Linear(512, 512),
+                                   nn.Dropout(0.4), nn.LeakyReLU(0.2, True), nn.Linear(512, 512),
+                                   nn.Dropout(0.4), nn.LeakyReLU(0.2, True), nn.Linear(512, 1))
+
+    def forward(self, x, c):
+        return self.model(torch.cat((x.view(x.size(0), -1), self.emb(c)), -1))
+
+
+def _time_reference(device: str) -> float:
+    """The reference script's structure: PIL images -> per-item transforms -> DataLoader."""
+    import torchvision.transforms as T
+    from PIL import Image
+
+    from .data import load_dataset
+
+    ds = load_dataset("fashion", "train")
+    tf = T.Compose([T.Resize(28), T.ToTensor(), T.Normalize([0.5], [0.5])])
+
+    class Items(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(ds)
+
+        def __getitem__(self, i):
+            return tf(Image.fromarray(ds.images[i, 0].numpy(), mode="L")), int(ds.labels[i])
+
+    loader = torch.utils.data.DataLoader(Items(), batch_size=64, shuffle=True)
+    G, D = _RefG().to(device), _RefD().to(device)
+    opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    mse = nn.MSELoss()
+    t_start, n = None, 0
+    for i, (imgs, labels) in enumerate(loader):
+        if i == WARMUP:
+            t_start = time.perf_counter()
+        if i == WARMUP + TRAIN_STEPS:
+            break
+        real, labels = imgs.to(device), labels.to(device)
+        valid = torch.ones(len(real), 1, device=device)
+        fake_t = torch.zeros(len(real), 1, device=device)
+        z = torch.randn(len(real), 100, device=device)
+        gl = torch.randint(0, 10, (len(real),), device=device)
+        opt_G.zero_grad()
+        gen = G(z, gl)
+        mse(D(gen, gl), valid).backward()
+        opt_G.step()
+        opt_D.zero_grad()
+        d_loss = (mse(D(real, labels), valid) + mse(D(gen.detach(), gl), fake_t)) / 2
+        d_loss.backward()
+        opt_D.step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return TRAIN_STEPS * 64 / (time.perf_counter() - t_start)
+
+
+def bench_train(device: str) -> dict:
+    ours = _time_engine(device)
+    ref = _time_reference(device)
+    return {"engine_img_per_s": round(ours), "reference_img_per_s": round(ref),
+            "speedup": round(ours / ref, 2), "engine_it_per_s": round(ours / 64, 1),
+            "device": device, "threads": torch.get_num_threads()}
+
+
+def bench_sample(device: str) -> dict:
+    from . import api
+    from .imaging import grid
+
+    labels = [k for k in range(10) for _ in range(10)]
+    api.sample("cgan-mnist", 100, 0, labels=labels)   # warm: load + first call
+    times = []
+    for i in range(20):
+        t = time.perf_counter()
+        grid(api.sample("cgan-mnist", 100, i, labels=labels), nrow=10)
+        times.append(time.perf_counter() - t)
+    return {"grid100_ms_median": round(1000 * statistics.median(times), 1),
+            "grid100_ms_max": round(1000 * max(times), 1)}
+
+
+def bench_app() -> dict:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--port", str(port)], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - t < 120:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                return {"start_to_serving_s": round(time.perf_counter() - t, 2)}
+            except OSError:
+                time.sleep(0.1)
+        return {"start_to_serving_s": None, "error": "app did not answer within 120 s"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+TARGETS = {  # the numbers the issues name, shown beside each measurement
+    "train": "speedup >= 2x on CPU (>= 4x the reference's GPU it/s on CUDA)",
+    "sample": "grid100_ms_median < 50 on CPU",
+    "app": "start_to_serving_s < 8",
+}
+
+
+def run_bench(only: list[str], device: str = "cpu") -> dict:
+    jobs = {"train": lambda: bench_train(device), "sample": lambda: bench_sample(device), "app": bench_app}
+    results = {}
+    for name, job in jobs.items():
+        if only and name not in only:
+            continue
+        results[name] = job()
+        print(f"{name:<7} {results[name]}   target: {TARGETS[name]}", flush=True)
+    return results

@@ -1,0 +1,52 @@
+"""A real headless Chromium (Debian's) driven by Playwright: open the app, generate, see it change."""
+
+import hashlib
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from test_app import server  # noqa: F401  (the live-server fixture)
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def page(server):  # noqa: F811
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pg = browser.new_page(viewport={"width": 1280, "height": 900})
+        pg.goto(server, wait_until="networkidle")
+        yield pg
+        browser.close()
+
+
+def image_digest(page, elem_id: str, previous: str | None = None, timeout_ms: int = 20000) -> str:
+    """Wait until #elem_id shows an image (different from `previous`); return a hash of its bytes."""
+    sel = f"#{elem_id} img"
+    page.wait_for_function(
+        """([sel, prev]) => { const i = document.querySelector(sel);
+             return i && i.complete && i.naturalWidth > 0 && i.src !== prev; }""",
+        arg=[sel, previous or ""], timeout=timeout_ms)
+    src = page.eval_on_selector(sel, "i => i.src")
+    return src
+
+
+def test_generate_a_class_and_see_the_image_change(page):
+    page.get_by_role("tab", name="Conditional generation").click()
+    page.locator("#gen-go").click()
+    first = image_digest(page, "gen-grid")
+    body = page.request.get(first).body()
+    assert body[:8] == b"\x89PNG\r\n\x1a\n"  # PNG, not WebP
+
+    # pick one class, a new seed: the picture must change
+    page.locator("#gen-class input").click()
+    page.get_by_role("option", name="7: 7").click()
+    seed = page.locator("#gen-seed input")
+    seed.fill("1234")
+    page.locator("#gen-go").click()
+    second = image_digest(page, "gen-grid", previous=first)
+    assert hashlib.sha1(page.request.get(second).body()).digest() != hashlib.sha1(body).digest()

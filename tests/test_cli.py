@@ -1,0 +1,92 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from playground.cli import main
+
+
+@pytest.fixture
+def trained(idx_dir, tmp_path):
+    out = tmp_path / "run"
+    rc = main(["train", "cgan", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "10",
+               "--batch-size", "16", "--out", str(out), "--no-tensorboard", "--log-every", "5"])
+    assert rc == 0
+    return out
+
+
+def test_list_and_summary(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "wgan-gp" in out and "mnist5k" in out
+    assert main(["summary", "dcgan"]) == 0
+    assert "ConvTranspose2d" in capsys.readouterr().out
+
+
+def test_train_records_command(trained):
+    import json
+
+    cfg = json.loads((trained / "config.json").read_text())
+    assert cfg["command"].startswith("python -m playground train cgan --dataset mnist")
+    assert cfg["seed"] == 0 and cfg["step"] == 10
+
+
+def test_sample_png_and_npz(trained, tmp_path):
+    assert main(["sample", str(trained), "--n", "12", "--seed", "1", "--label", "4",
+                 "--out", str(tmp_path / "g.png")]) == 0
+    assert Image.open(tmp_path / "g.png").format == "PNG"
+    assert main(["sample", str(trained), "--n", "12", "--seed", "1", "--out", str(tmp_path / "s.npz")]) == 0
+    data = np.load(tmp_path / "s.npz")
+    assert data["images"].shape == (12, 28, 28, 1) and data["images"].dtype == np.uint8
+    assert data["labels"].dtype == np.int64 and data["labels"].tolist() == [i % 10 for i in range(12)]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["sample", "no-such-model", "--out", "x.png"], "unknown model"),
+    (["sample", "{run}", "--label", "10", "--out", "{tmp}/x.png"], "invalid class 10"),
+    (["sample", "{run}", "--n", "0", "--out", "{tmp}/x.png"], "n must be between"),
+    (["sample", "{run}", "--n", "5000", "--out", "{tmp}/x.png"], "n must be between"),
+    (["sample", "{run}", "--seed", "-1", "--out", "{tmp}/x.png"], "seed must be"),
+    (["sample", "{run}", "--out", "{tmp}/x.jpg"], ".png or .npz"),
+    (["sample", "{run}", "--out", "{tmp}/missing/x.png"], "does not exist"),
+    (["train", "nope", "--out", "{tmp}/o"], "unknown family"),
+    (["train", "cgan", "--dataset", "mnist", "--data-dir", "{tmp}/none", "--out", "{tmp}/o"], "not found"),
+    (["summary", "nope"], "unknown family"),
+])
+def test_bad_input_exit_code_2(trained, tmp_path, capsys, args, message):
+    args = [a.format(run=trained, tmp=tmp_path) for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and message in err and "\n" not in err
+    assert not list(tmp_path.glob("*.png")) and not list(tmp_path.glob(".*tmp*"))
+
+
+def test_corrupt_and_mismatched_checkpoints(trained, tmp_path, capsys):
+    import json
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(trained, bad)
+    (bad / "model.safetensors").write_bytes(b"garbage" * 10)
+    assert main(["sample", str(bad), "--out", str(tmp_path / "x.png")]) == 2
+    assert "corrupt checkpoint file" in capsys.readouterr().err
+    mism = tmp_path / "mism"
+    shutil.copytree(trained, mism)
+    cfg = json.loads((mism / "config.json").read_text())
+    cfg["config"]["z_dim"] = 64
+    (mism / "config.json").write_text(json.dumps(cfg))
+    assert main(["sample", str(mism), "--out", str(tmp_path / "x.png")]) == 2
+    assert "does not match its config" in capsys.readouterr().err
+    (mism / "config.json").write_text("{not json")
+    assert main(["sample", str(mism), "--out", str(tmp_path / "x.png")]) == 2
+    assert "corrupt checkpoint" in capsys.readouterr().err
+
+
+def test_entry_points_in_subprocess():
+    out = subprocess.run([sys.executable, "-m", "playground", "list"], capture_output=True, text=True)
+    assert out.returncode == 0 and "families:" in out.stdout
+    out = subprocess.run([sys.executable, "app.py", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert all(flag in out.stdout for flag in ("--host", "--port", "--share"))
