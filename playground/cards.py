@@ -56,7 +56,9 @@ def write_card(name: str) -> Path:
         f"- steps: {meta.get('step')}, batch size {train.get('batch_size')}, seed {meta.get('seed')}",
         f"- EMA decay: {train.get('ema')}, augmentation: `{train.get('augment') or 'none'}`",
         f"- config: `{meta['config']}`", "",
-        "Trained with:", "", "```", meta.get("command", "(unknown)"), "```", "",
+        "Trained with:", "", "```",
+        *[f"{h['command']}   # steps to {h['to_step']}" for h in meta.get("history", [])],
+        meta.get("command", "(unknown)"), "```", "",
         "## Measured metrics", "", *_metric_lines(meta.get("metrics", {})),
         f"## Samples (seed {GRID_SEED}, {caption})", "", f"![samples]({img})", "",
     ]

@@ -123,8 +123,10 @@ def _restore(ctx: StepContext, ema, state: dict) -> None:
 
 def _save(spec: TrainSpec, family, ctx: StepContext, ema, ds_name: str) -> str:
     G = ema if ema is not None else ctx.nets["G"]
+    # a resumed run keeps the commands that produced it, oldest first
+    history = list(ctx.extra.get("history", []))
     meta = {"dataset": ds_name, "class_names": ctx.extra.get("class_names", []),
-            "seed": spec.seed, "command": spec.command,
+            "seed": spec.seed, "command": spec.command, "history": history,
             "train": {k: v for k, v in dataclasses.asdict(spec).items()
                       if k not in ("out", "resume", "command", "device", "threads")}}
     checkpoint.save(spec.out, family=family.NAME, config=dataclasses.asdict(ctx.cfg),
@@ -180,6 +182,8 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
     if saved:
         _restore(ctx, ema, checkpoint.load_trainer_state(spec.resume))
         ctx.step = int(saved["step"])
+        ctx.extra["history"] = saved.get("history", []) + [{"command": saved.get("command", ""),
+                                                            "to_step": ctx.step}]
     fixed_z, fixed_c = _fixed_inputs(nets["G"], spec.seed, device)
     tb = TBLogger(spec.logdir)
     tb.text("config", f"family={family.NAME} dataset={ds.name} spec={spec} cfg={cfg}")
