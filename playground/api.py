@@ -90,7 +90,22 @@ def _labels_for(model: LoadedModel, n: int, labels: Sequence[int] | None) -> tor
 def latents(model: LoadedModel, n: int, seed: int) -> torch.Tensor:
     """z for a seed: a private CPU generator, so the same seed gives the same z on any device."""
     g = torch.Generator().manual_seed(int(seed))
+    if hasattr(model.G, "sample_latent"):  # e.g. InfoGAN: noise plus uniform codes
+        return model.G.sample_latent(n, g)
     return torch.randn(n, model.G.z_dim, generator=g)
+
+
+def with_controls(model: LoadedModel, z: torch.Tensor, controls: dict) -> torch.Tensor:
+    """Family-specific sampling controls (e.g. InfoGAN's code_cont); unknown ones are errors."""
+    controls = {k: v for k, v in controls.items() if v is not None}
+    if not controls:
+        return z
+    if not hasattr(model.G, "apply_controls"):
+        raise PlaygroundError(f"{model.name} takes no sampling controls ({', '.join(sorted(controls))})")
+    try:
+        return model.G.apply_controls(z, **controls)
+    except (TypeError, RuntimeError, ValueError) as e:
+        raise PlaygroundError(f"invalid controls for {model.name}: {e}") from None
 
 
 @torch.no_grad()
@@ -102,12 +117,10 @@ def _generate(model: LoadedModel, z: torch.Tensor, c: torch.Tensor | None) -> np
 
 def sample_with_labels(name: str, n: int, seed: int, labels: Sequence[int] | None = None,
                        **controls) -> tuple[np.ndarray, np.ndarray | None]:
-    if controls:
-        raise PlaygroundError(f"unknown sampling controls {sorted(controls)}")
     _check_n_seed(n, seed)
     model = load(name)
     c = _labels_for(model, n, labels)
-    images = _generate(model, latents(model, n, seed), c)
+    images = _generate(model, with_controls(model, latents(model, n, seed), controls), c)
     return images, (None if c is None else c.numpy())
 
 
@@ -132,6 +145,25 @@ def interpolate(name: str, seed_a: int, seed_b: int, steps: int = 10,
     else:
         z = (torch.sin((1 - t) * omega) * za + torch.sin(t * omega) * zb) / torch.sin(omega)
     c = _labels_for(model, steps, None if label is None else [label] * steps)
+    return _generate(model, z, c)
+
+
+def code_sweep(name: str, seed: int, code: int, values: Sequence[float],
+               code_cont: Sequence[float] | None = None) -> np.ndarray:
+    """InfoGAN figure: rows = categorical values, columns = continuous code `code` swept over
+    `values`, same noise everywhere. uint8 [rows * cols, H, W, C] in row-major order."""
+    _check_n_seed(1, seed)
+    model = load(name)
+    G = model.G
+    if not hasattr(G, "n_cont"):
+        raise PlaygroundError(f"{name} has no latent codes to sweep (not an InfoGAN)")
+    if not 0 <= code < G.n_cont:
+        raise PlaygroundError(f"code must be 0..{G.n_cont - 1}, got {code}")
+    K, cols = G.num_classes, len(values)
+    base = with_controls(model, latents(model, 1, seed), {"code_cont": code_cont or [0.0] * G.n_cont})
+    z = base.repeat(K * cols, 1)
+    z[:, G.noise_dim + code] = torch.tensor([float(v) for v in values]).repeat(K)
+    c = torch.arange(K).repeat_interleave(cols)
     return _generate(model, z, c)
 
 

@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--label", type=int, default=None, help="class (conditional models)")
+    s.add_argument("--code-cat", type=int, default=None, help="InfoGAN categorical code (default: cycle)")
+    s.add_argument("--code-cont", default=None, help="InfoGAN continuous codes, e.g. 0.5,-1")
     s.add_argument("--out", required=True, help=".png (grid) or .npz (images, labels)")
 
     m = sub.add_parser("summary", help="per-layer table of a family's networks")
@@ -120,8 +122,17 @@ def _cmd_sample(a) -> int:
     out = Path(a.out)
     if out.suffix not in (".png", ".npz"):
         raise PlaygroundError(f"--out must end in .png or .npz, not {out.name!r}")
-    labels = None if a.label is None else [a.label] * a.n
-    images, used = api.sample_with_labels(a.model, a.n, a.seed, labels=labels)
+    if a.label is not None and a.code_cat is not None:
+        raise PlaygroundError("give --label or --code-cat, not both")
+    label = a.label if a.code_cat is None else a.code_cat
+    labels = None if label is None else [label] * a.n
+    controls = {}
+    if a.code_cont is not None:
+        try:
+            controls["code_cont"] = [float(v) for v in a.code_cont.split(",")]
+        except ValueError:
+            raise PlaygroundError(f"--code-cont must be comma-separated numbers, got {a.code_cont!r}") from None
+    images, used = api.sample_with_labels(a.model, a.n, a.seed, labels=labels, **controls)
     api.write_samples(out, images, used)
     print(f"wrote {len(images)} samples to {out}")
     return 0

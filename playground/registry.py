@@ -18,6 +18,7 @@ FAMILY_MODULES: tuple[tuple[str, str], ...] = (
     ("cgan", "playground.families.cgan"),
     ("wgan", "playground.families.wgan"),
     ("wgan-gp", "playground.families.wgan_gp"),
+    ("infogan", "playground.families.infogan"),
 )
 
 # name -> (checkpoint folder under checkpoints/, one-line description)
@@ -26,6 +27,8 @@ SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
     ("cgan-fashion", "cgan-fashion", "Conditional GAN (conv), Fashion-MNIST"),
     ("dcgan-fashion", "dcgan-fashion", "DCGAN, Fashion-MNIST"),
     ("wgan-gp-fashion", "wgan-gp-fashion", "WGAN-GP (LayerNorm critic), Fashion-MNIST"),
+    ("infogan-mnist", "infogan-mnist", "InfoGAN, unsupervised, 4,500 offline MNIST digits"),
+    ("infogan-fashion", "infogan-fashion", "InfoGAN, unsupervised, Fashion-MNIST"),
 )
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"

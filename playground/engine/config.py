@@ -51,7 +51,8 @@ def fit_to_dataset(cfg, family, ds) -> Any:
     if h != w:
         raise PlaygroundError(f"images must be square, got {h}x{w}")
     updates = {"img_channels": c, "img_resolution": h}
-    if family.CONDITIONAL:
+    needs_labels = family.needs_labels(cfg) if hasattr(family, "needs_labels") else family.CONDITIONAL
+    if needs_labels:
         if ds.labels is None or ds.num_classes < 2:
             raise PlaygroundError(f"{family.NAME} is conditional and needs a labelled dataset; "
                                   f"{ds.name} has no class labels")

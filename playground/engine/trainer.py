@@ -79,7 +79,7 @@ def _fixed_inputs(G, seed: int, device) -> tuple[torch.Tensor, torch.Tensor | No
         c = torch.arange(G.num_classes).repeat_interleave(8)
     else:
         n, c = 64, None
-    z = torch.randn(n, G.z_dim, generator=g)
+    z = G.sample_latent(n, g) if hasattr(G, "sample_latent") else torch.randn(n, G.z_dim, generator=g)
     return z.to(device), (None if c is None else c.to(device))
 
 

@@ -13,7 +13,7 @@ from ..models import load_model
 from ..registry import resolve_model
 from .classifier import accuracy_on, classifier_dir, load_classifier, predict
 
-METRICS = ("cond-acc",)
+METRICS = ("cond-acc", "code-acc")
 
 
 def file_sha256(path: Path) -> str:
@@ -65,6 +65,15 @@ def evaluate_model(name: str, metrics: list[str], n: int = 1000, seed: int = 0,
     for m in metrics:
         if m == "cond-acc":
             results[m] = conditional_accuracy(name, n, seed)
+        elif m == "code-acc":
+            from .infogan import code_accuracy, continuous_effects
+
+            model = load_model(name)
+            net, cmeta = load_classifier(model.meta.get("dataset"))
+            res = code_accuracy(model, n, seed)
+            res.update(classifier_provenance(model.meta["dataset"], net, cmeta))
+            res["continuous_codes"] = continuous_effects(model, seed=seed)
+            results[m] = res
     if write_card:
         path = resolve_model(name)
         old = checkpoint.read_config(path).get("metrics", {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import generate
+from . import generate, infogan
 
 CSS = """
 .pixelated img { image-rendering: pixelated; }
@@ -13,6 +13,7 @@ footer { display: none !important; }
 
 TABS = (
     ("Conditional generation", generate.build),
+    ("InfoGAN codes", infogan.build),
 )
 
 

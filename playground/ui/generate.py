@@ -68,7 +68,7 @@ def interpolate(model_name: str, class_choice: str, seed_a, seed_b, steps: float
 
 
 def build() -> None:
-    models = model_choices()
+    models = model_choices(lambda m: m["family"] != "infogan")  # InfoGAN codes have their own tab
     first = models[0][1] if models else None
     classes = class_choices(first)
     with gr.Row():

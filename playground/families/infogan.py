@@ -1,0 +1,137 @@
+"""InfoGAN (Chen et al. 2016): G's input is noise z plus a latent code c (one categorical code
+and a few continuous ones), and an auxiliary head Q on D's penultimate features predicts c back
+from G(z, c). Maximising this variational lower bound of I(c; G(z, c)) makes the codes mean
+something: on MNIST the categorical code tends to pick the digit, continuous ones slant/width.
+
+Contract mapping: G.z_dim = noise_dim + n_cont (the continuous codes are the last n_cont entries
+of z, drawn from Uniform(-1, 1)); G.num_classes = n_cat and `c` is the categorical code. In the
+unsupervised default, category k is *not* digit k: `eval --metrics code-acc` finds the matching.
+"""
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .. import losses
+from ..nn.conv import ConvDiscriminator, ConvGenerator, start_resolution
+
+NAME = "infogan"
+CONDITIONAL = False          # trains on unlabelled data; --set supervised=true needs labels
+CODE_FAMILY = True           # num_classes counts categorical codes, not dataset classes
+
+
+@dataclass
+class Config:
+    noise_dim: int = 62
+    n_cat: int = 10
+    n_cont: int = 2
+    img_channels: int = 1
+    img_resolution: int = 28
+    num_classes: int = 0      # dataset classes (used only when supervised)
+    width: int = 64
+    lambda_cat: float = 1.0
+    lambda_cont: float = 0.1
+    supervised: bool = False
+    lr_D: float = 2e-4
+    lr_G: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+class InfoGenerator(ConvGenerator):
+    def __init__(self, noise_dim, n_cat, n_cont, img_channels, img_resolution, width):
+        super().__init__(noise_dim + n_cont, n_cat, img_channels, img_resolution, width)
+        self.noise_dim, self.n_cont = noise_dim, n_cont
+
+    def sample_latent(self, n: int, g: torch.Generator) -> torch.Tensor:
+        """[noise ~ N(0, 1) | continuous codes ~ U(-1, 1)]: [n, noise_dim + n_cont]."""
+        noise = torch.randn(n, self.noise_dim, generator=g, device=g.device)
+        cont = torch.rand(n, self.n_cont, generator=g, device=g.device) * 2 - 1
+        return torch.cat([noise, cont], dim=1)
+
+    def apply_controls(self, z: torch.Tensor, code_cont=None) -> torch.Tensor:
+        if code_cont is not None:
+            v = torch.as_tensor(code_cont, dtype=z.dtype, device=z.device).reshape(-1, self.n_cont)
+            z = z.clone()
+            z[:, self.noise_dim:] = v.expand(z.size(0), -1)
+        return z
+
+
+class QHead(nn.Module):
+    """From D's features: categorical logits and, per continuous code, a mean and log-variance."""
+
+    def __init__(self, in_ch: int, r0: int, n_cat: int, n_cont: int, hidden: int = 128):
+        super().__init__()
+        self.n_cat, self.n_cont = n_cat, n_cont
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(in_ch * r0 * r0, hidden),
+                                  nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2, True))
+        self.out = nn.Linear(hidden, n_cat + 2 * n_cont)
+
+    def forward(self, feats):
+        h = self.out(self.body(feats))
+        logits, mu, logvar = h.split([self.n_cat, self.n_cont, self.n_cont], dim=1)
+        return logits, mu, logvar.clamp(-6, 4)
+
+
+def build_generator(cfg: Config) -> InfoGenerator:
+    return InfoGenerator(cfg.noise_dim, cfg.n_cat, cfg.n_cont, cfg.img_channels, cfg.img_resolution, cfg.width)
+
+
+def build(cfg: Config) -> dict:
+    if cfg.supervised and cfg.num_classes != cfg.n_cat:
+        raise ValueError(f"supervised InfoGAN needs n_cat == the dataset's classes ({cfg.num_classes})")
+    D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch")
+    r0, _ = start_resolution(cfg.img_resolution)
+    return {"G": build_generator(cfg), "D": D, "Q": QHead(D.feature_channels, r0, cfg.n_cat, cfg.n_cont)}
+
+
+def needs_labels(cfg: Config) -> bool:
+    return cfg.supervised
+
+
+def optimizers(cfg: Config, nets: dict) -> dict:
+    """Q shares D's body and is trained with D, as in the original implementation."""
+    betas = (cfg.beta1, cfg.beta2)
+    return {"D": torch.optim.Adam([*nets["D"].parameters(), *nets["Q"].parameters()], lr=cfg.lr_D, betas=betas),
+            "G": torch.optim.Adam(nets["G"].parameters(), lr=cfg.lr_G, betas=betas)}
+
+
+def info_loss(Q, feats, cat, cont, cfg) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    logits, mu, logvar = Q(feats)
+    ce = F.cross_entropy(logits, cat)
+    nll = losses.gaussian_nll(cont, mu, logvar)
+    return cfg.lambda_cat * ce + cfg.lambda_cont * nll, ce, nll
+
+
+def train_step(ctx) -> dict:
+    cfg, G, D, Q = ctx.cfg, ctx.nets["G"], ctx.nets["D"], ctx.nets["Q"]
+    real, labels = ctx.next_batch()
+    n = real.size(0)
+    z = G.sample_latent(n, ctx.gen)                                  # [n, noise + n_cont]
+    cont = z[:, G.noise_dim:]
+    cat = labels if cfg.supervised else ctx.randint(cfg.n_cat, n)
+    fake = G(z, cat)                                                 # [n, C, H, W]
+
+    # G: fool D, and make (cat, cont) recoverable by Q from the fake
+    feats = D.features(ctx.augment(fake))
+    adv = losses.g_nonsaturating(D.head(feats).flatten())
+    info_g, _, _ = info_loss(Q, feats, cat, cont, cfg)
+    ctx.opts["G"].zero_grad(set_to_none=True)
+    (adv + info_g).backward()
+    ctx.opts["G"].step()
+
+    # D and Q: tell real from fake, and recover the codes of the (detached) fake
+    f_real = D.features(ctx.augment(real))
+    f_fake = D.features(ctx.augment(fake.detach()))
+    d_loss = losses.d_bce(D.head(f_real).flatten(), D.head(f_fake).flatten())
+    info, ce, nll = info_loss(Q, f_fake, cat, cont, cfg)
+    total = d_loss + info
+    if cfg.supervised:  # the notes' supervised variant: Q also learns the true labels of real images
+        total = total + cfg.lambda_cat * F.cross_entropy(Q(f_real)[0], labels)
+    ctx.opts["D"].zero_grad(set_to_none=True)
+    total.backward()
+    ctx.opts["D"].step()
+    return {"D/loss": d_loss.detach(), "G/loss": adv.detach(), "info/loss": info.detach(),
+            "info/cat_ce": ce.detach(), "info/cont_nll": nll.detach()}

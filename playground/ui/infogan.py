@@ -1,0 +1,103 @@
+"""Tab "InfoGAN codes": a categorical selector, one slider per continuous code, a sweep grid."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from .. import api
+from ..errors import PlaygroundError
+from ..imaging import grid
+from .common import for_display, parse_seed, random_seed, user_errors
+
+MAX_CODES = 4
+SWEEP_VALUES = np.linspace(-2, 2, 9).round(2).tolist()
+
+
+def infogan_models() -> list[str]:
+    return [m["name"] for m in api.list_models() if m["family"] == "infogan"]
+
+
+def _code_info(model_name: str) -> tuple[list[str], list[str]]:
+    """Categorical choices ('code 3 ≈ 7') and continuous slider labels, from measured metrics."""
+    meta = next((m for m in api.list_models() if m["name"] == model_name), None)
+    if meta is None:
+        raise PlaygroundError(f"unknown InfoGAN model {model_name!r}")
+    model = api.load(model_name)
+    res = meta["metrics"].get("code-acc", {})
+    matching = res.get("matching", {})
+    cats = [f"code {k}" + (f" ≈ {matching[f'code {k}']}" if f"code {k}" in matching else "")
+            for k in range(model.num_classes)]
+    effects = res.get("continuous_codes", {})
+    labels = [f"c{i + 1}: " + effects.get(f"c{i + 1}", {}).get("label", "effect not measured yet")
+              for i in range(model.G.n_cont)]
+    return cats, labels
+
+
+def _cat(choice: str) -> int:
+    try:
+        return int(str(choice).split()[1])
+    except (IndexError, ValueError):
+        raise PlaygroundError(f"invalid categorical code {choice!r}") from None
+
+
+@user_errors
+def single(model_name, cat_choice, seed, *codes):
+    model = api.load(model_name)
+    cont = [float(c) for c in codes[:model.G.n_cont]]
+    img = api.sample(model_name, 1, parse_seed(seed), labels=[_cat(cat_choice)], code_cont=cont)
+    return for_display(img[0])
+
+
+@user_errors
+def sweep(model_name, sweep_code, seed, *codes):
+    model = api.load(model_name)
+    cont = [float(c) for c in codes[:model.G.n_cont]]
+    code = int(str(sweep_code).lstrip("c")) - 1
+    images = api.code_sweep(model_name, parse_seed(seed), code, SWEEP_VALUES, code_cont=cont)
+    return for_display(grid(images, nrow=len(SWEEP_VALUES)), min_px=600)
+
+
+@user_errors
+def on_model(model_name):
+    cats, labels = _code_info(model_name)
+    sliders = [gr.Slider(visible=i < len(labels), label=labels[i] if i < len(labels) else f"c{i + 1}")
+               for i in range(MAX_CODES)]
+    sweep_choices = [f"c{i + 1}" for i in range(len(labels))]
+    return [gr.Dropdown(choices=cats, value=cats[0]), gr.Radio(choices=sweep_choices, value="c1"), *sliders]
+
+
+def build() -> None:
+    names = infogan_models()
+    if not names:
+        gr.Markdown("No InfoGAN model is installed yet: train one with "
+                    "`python -m playground train infogan --dataset mnist5k --out DIR`.")
+        return
+    cats, labels = _code_info(names[0])
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            model = gr.Dropdown(names, value=names[0], label="Model", elem_id="ig-model")
+            cat = gr.Dropdown(cats, value=cats[0], label="Categorical code", elem_id="ig-cat")
+            sliders = [gr.Slider(-2, 2, value=0, step=0.1, visible=i < len(labels),
+                                 label=labels[i] if i < len(labels) else f"c{i + 1}",
+                                 info="trained on [-1, 1]; beyond that is extrapolation",
+                                 elem_id=f"ig-c{i + 1}") for i in range(MAX_CODES)]
+            with gr.Row():
+                seed = gr.Number(value=0, precision=0, label="Noise seed", minimum=0, elem_id="ig-seed")
+                dice = gr.Button("🎲", scale=0, min_width=50)
+        with gr.Column(scale=1):
+            image = gr.Image(label="Sample", format="png", interactive=False, elem_id="ig-image",
+                             elem_classes=["pixelated"])
+    with gr.Row():
+        which = gr.Radio([f"c{i + 1}" for i in range(len(labels))], value="c1", label="Sweep code",
+                         elem_id="ig-sweep-code")
+    sweep_img = gr.Image(label="Sweep: rows = categorical code, columns = code value -2 → 2",
+                         format="png", interactive=False, elem_id="ig-sweep", elem_classes=["pixelated"])
+
+    inputs = [model, cat, seed, *sliders]
+    sweep_inputs = [model, which, seed, *sliders]
+    gr.on([*(s.release for s in sliders), cat.change, seed.change], single, inputs, image,
+          api_name="infogan_image")
+    gr.on([which.change, seed.change], sweep, sweep_inputs, sweep_img, api_name="infogan_sweep")
+    dice.click(random_seed, None, seed, api_name="infogan_random_seed")
+    model.change(on_model, model, [cat, which, *sliders], api_name="infogan_model")

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import torch
+
+from playground import api
+from playground.cli import main
+from playground.engine.trainer import TrainSpec, train
+from playground.errors import PlaygroundError
+from playground.eval.shape_stats import measures, pearson
+
+from test_families import make_ctx
+
+
+def test_q_head_shapes():
+    family, ctx = make_ctx("infogan", {"n_cat": 10, "n_cont": 3})
+    G, D, Q = ctx.nets["G"], ctx.nets["D"], ctx.nets["Q"]
+    assert G.z_dim == 62 + 3 and G.num_classes == 10
+    z = G.sample_latent(6, torch.Generator().manual_seed(0))
+    assert z[:, 62:].abs().max() <= 1  # continuous codes ~ U(-1, 1)
+    logits, mu, logvar = Q(D.features(G(z, torch.arange(6))))
+    assert logits.shape == (6, 10) and mu.shape == (6, 3) and logvar.shape == (6, 3)
+
+
+def test_code_reaches_g():
+    _, ctx = make_ctx("infogan", {})
+    G = ctx.nets["G"].eval()
+    z = G.sample_latent(4, torch.Generator().manual_seed(0))
+    base = G(z, torch.zeros(4, dtype=torch.long))
+    assert not torch.allclose(base, G(z, torch.ones(4, dtype=torch.long)))  # categorical code
+    assert not torch.allclose(base, G(G.apply_controls(z, code_cont=[1.5, -1.5]), torch.zeros(4, dtype=torch.long)))
+
+
+def test_mutual_information_loss_decreases(idx_dir):
+    spec = TrainSpec(family="infogan", dataset="mnist", data_dir=str(idx_dir), steps=60, batch_size=32,
+                     seed=0, log_every=1, sample_every=10**6, overrides={"width": 16})
+    info = [ev.scalars["info/loss"] for ev in train(spec) if ev.kind == "step"]
+    assert np.mean(info[-10:]) < 0.5 * np.mean(info[:5]), info
+
+
+def test_supervised_needs_labels_and_matching_codes(idx_dir):
+    spec = TrainSpec(family="infogan", dataset="mnist", data_dir=str(idx_dir), steps=2, batch_size=16,
+                     overrides={"supervised": "true", "width": 8, "n_cat": 5})
+    with pytest.raises(PlaygroundError, match="n_cat"):
+        list(train(spec))
+    spec.overrides["n_cat"] = 10
+    assert list(train(spec))[-1].kind == "done"
+
+
+def test_shape_measures_see_width_and_slant():
+    img = -torch.ones(2, 1, 28, 28)
+    img[0, 0, 4:24, 13:15] = 1             # thin upright bar
+    img[1, 0, 4:24, 11:17] = 1             # thick upright bar
+    m = measures(img)
+    assert m["ink"][1] > m["ink"][0] and abs(m["slant"][0]) < 1e-3
+    lean = -torch.ones(1, 1, 28, 28)
+    for y in range(4, 24):
+        lean[0, 0, y, 24 - y // 2 - 2: 24 - y // 2] = 1   # top further right than bottom
+    assert measures(lean)["slant"][0] > 0.3
+    assert pearson(torch.arange(5.0), torch.arange(5.0) * 2) == pytest.approx(1.0)
+
+
+@pytest.fixture(scope="module")
+def tiny_infogan(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ig") / "run"
+    assert main(["train", "infogan", "--dataset", "mnist5k", "--steps", "3", "--batch-size", "16",
+                 "--set", "width=8", "--out", str(out), "--no-tensorboard"]) == 0
+    return str(out)
+
+
+def test_sweep_grid_layout(tiny_infogan):
+    values = [-2, -1, 0, 1, 2]
+    images = api.code_sweep(tiny_infogan, seed=3, code=1, values=values)
+    assert images.shape == (10 * 5, 28, 28, 1)
+    rows = images.reshape(10, 5, 28, 28)
+    assert not (rows[0, 0] == rows[0, 4]).all()   # along a row the code changes
+    again = api.code_sweep(tiny_infogan, seed=3, code=1, values=values)
+    assert (again == images).all()
+    with pytest.raises(PlaygroundError, match="code must be"):
+        api.code_sweep(tiny_infogan, seed=3, code=2, values=values)
+
+
+def test_cli_sample_with_codes(tiny_infogan, tmp_path):
+    assert main(["sample", tiny_infogan, "--n", "4", "--code-cat", "2", "--code-cont", "0.5,-1",
+                 "--out", str(tmp_path / "a.npz")]) == 0
+    d = np.load(tmp_path / "a.npz")
+    assert d["labels"].tolist() == [2, 2, 2, 2]
+    assert main(["sample", tiny_infogan, "--code-cont", "1,2,3", "--out", str(tmp_path / "b.png")]) == 2
+    assert main(["sample", tiny_infogan, "--code-cont", "x", "--out", str(tmp_path / "b.png")]) == 2
+
+
+def test_code_acc_refuses_non_infogan(tiny_infogan, idx_dir, tmp_path):
+    with pytest.raises(PlaygroundError, match="code metrics need an InfoGAN"):
+        api.evaluate("cgan-mnist", ["code-acc"], n=10)
+    res = api.evaluate(tiny_infogan, ["code-acc"], n=20)["metrics"]["code-acc"]
+    assert 0 <= res["value"] <= 1 and len(res["matching"]) == 10
+    assert res["classifier_test_accuracy"] > 0.9 and "c1" in res["continuous_codes"]
