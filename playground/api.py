@@ -23,12 +23,14 @@ import torch
 from . import registry
 from .data.base import dataset_names, to_uint8
 from .device import pick_device
+from .engine.jobs import JobManager, Limits
 from .engine.trainer import Event, TrainSpec, train as _train
+from .runs_io import export_zip as export_run, extract_image_zip, import_zip as import_run
 from .errors import PlaygroundError
 from .imaging import grid, to_pil
 from .models import LoadedModel, load_model
 
-__all__ = ["TrainSpec", "Event", "list_models", "list_families", "list_datasets", "load", "sample",
+__all__ = ["TrainSpec", "Event", "JobManager", "Limits", "export_run", "import_run", "extract_image_zip", "list_models", "list_families", "list_datasets", "load", "sample",
            "sample_with_labels", "interpolate", "write_samples", "train", "evaluate", "MAX_SAMPLES"]
 
 MAX_SAMPLES = 1024
@@ -43,19 +45,29 @@ def list_datasets() -> list[str]:
     return dataset_names()
 
 
-def list_models() -> list[dict]:
-    """Shipped models whose checkpoint is present, with family and measured metrics."""
+def _model_entry(name: str, path: Path, desc: str) -> dict:
     from .checkpoint import read_config
 
-    out = []
-    for name, (path, desc) in registry.shipped_models().items():
-        if not (path / "config.json").is_file():
-            continue
-        meta = read_config(path)
-        out.append({"name": name, "family": meta["family"], "description": desc,
-                    "dataset": meta.get("dataset"), "conditional": meta["config"].get("num_classes", 0) > 0,
-                    "class_names": meta.get("class_names", []), "metrics": meta.get("metrics", {}),
-                    "path": str(path)})
+    meta = read_config(path)
+    return {"name": name, "family": meta["family"], "description": desc, "dataset": meta.get("dataset"),
+            "conditional": meta["config"].get("num_classes", 0) > 0, "step": meta.get("step"),
+            "class_names": meta.get("class_names", []), "metrics": meta.get("metrics", {}), "path": str(path)}
+
+
+def list_models(runs_dir: str | Path | None = None) -> list[dict]:
+    """Shipped models whose checkpoint is present, then (optionally) the runs trained or uploaded
+    on this server: each with family, dataset and measured metrics. A run's name is its path."""
+    out = [_model_entry(name, path, desc) for name, (path, desc) in registry.shipped_models().items()
+           if (path / "config.json").is_file()]
+    if runs_dir and Path(runs_dir).is_dir():
+        for path in sorted(Path(runs_dir).iterdir()):
+            if (path / "config.json").is_file() and (path / "model.safetensors").is_file():
+                try:
+                    entry = _model_entry(str(path), path, "")
+                except PlaygroundError:
+                    continue  # a half-copied or foreign folder is not a model; skip it
+                entry["description"] = f"your run {path.name}: {entry['family']} on {entry['dataset']}, step {entry['step']}"
+                out.append(entry)
     return out
 
 

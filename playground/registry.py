@@ -23,7 +23,7 @@ FAMILY_MODULES: tuple[tuple[str, str], ...] = (
 
 # name -> (checkpoint folder under checkpoints/, one-line description)
 SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
-    ("cgan-mnist", "cgan-mnist", "Conditional GAN (notes' MLP), 4,500 offline MNIST digits"),
+    ("cgan-mnist", "cgan-mnist", "Conditional GAN (conv), 4,500 offline MNIST digits"),
     ("cgan-fashion", "cgan-fashion", "Conditional GAN (conv), Fashion-MNIST"),
     ("dcgan-fashion", "dcgan-fashion", "DCGAN, Fashion-MNIST"),
     ("wgan-gp-fashion", "wgan-gp-fashion", "WGAN-GP (LayerNorm critic), Fashion-MNIST"),

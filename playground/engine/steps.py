@@ -42,7 +42,7 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
         d_loss = d_loss_fn(d_real, d_fake)
         total = d_loss
         if gp_weight:
-            eps = ctx.rand(real.size(0), 1, 1, 1)
+            eps = ctx.rand(real.size(0), *[1] * (real.dim() - 1))  # one mix per sample
             gp = losses.gradient_penalty(D, real, fake, eps, c_real if K else None)
             total = d_loss + gp_weight * gp
             out["D/gp"] = gp.detach()

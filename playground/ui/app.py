@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import generate, infogan
+from . import generate, infogan, train
+from .context import AppContext
 
 CSS = """
 .pixelated img { image-rendering: pixelated; }
@@ -14,10 +15,13 @@ footer { display: none !important; }
 TABS = (
     ("Conditional generation", generate.build),
     ("InfoGAN codes", infogan.build),
+    ("Train", train.build),
 )
 
 
-def build_app() -> gr.Blocks:
+def build_app(runs_dir: str | None = None) -> gr.Blocks:
+    """The whole app. `runs_dir` holds this server's training runs (default runs/ui)."""
+    ctx = AppContext.create(runs_dir)
     with gr.Blocks(title="GAN Playground") as demo:
         gr.Markdown("# GAN Playground\nGenerate, explore and train GANs. Every model here was trained "
                     "by this project's own `python -m playground train` command; its card has the "
@@ -25,7 +29,7 @@ def build_app() -> gr.Blocks:
         with gr.Tabs():
             for title, build in TABS:
                 with gr.Tab(title):
-                    build()
+                    build(ctx)
     return demo
 
 

@@ -48,10 +48,6 @@ def random_seed() -> int:
     return random.randint(0, 2**31 - 1)
 
 
-def model_choices(predicate=lambda m: True) -> list[tuple[str, str]]:
-    return [(f"{m['name']} - {m['description']}", m["name"]) for m in api.list_models() if predicate(m)]
-
-
 def parse_seed(value) -> int:
     """Seeds arrive as floats from gr.Number; refuse fractions and junk with one clear line."""
     try:

@@ -7,7 +7,7 @@ import gradio as gr
 from .. import api
 from ..errors import PlaygroundError
 from ..imaging import grid
-from .common import for_display, model_choices, parse_seed, random_seed, save_png, user_errors
+from .common import for_display, parse_seed, random_seed, save_png, user_errors
 
 ALL_CLASSES = "one row per class"
 
@@ -15,12 +15,10 @@ ALL_CLASSES = "one row per class"
 def class_choices(model_name: str | None) -> list[str]:
     if not model_name:
         return []
-    model = next((m for m in api.list_models() if m["name"] == model_name), None)
-    if model is None:
-        raise PlaygroundError(f"unknown model {model_name!r}")
-    if not model["conditional"]:
+    model = api.load(model_name)
+    if not model.num_classes:
         return ["(unconditional model)"]
-    return [ALL_CLASSES] + [f"{k}: {n}" for k, n in enumerate(model["class_names"])]
+    return [ALL_CLASSES] + [f"{k}: {n}" for k, n in enumerate(model.class_names)]
 
 
 def _label(choice: str | None) -> int | None:
@@ -67,13 +65,19 @@ def interpolate(model_name: str, class_choice: str, seed_a, seed_b, steps: float
     return for_display(grid(strip, nrow=len(strip)), min_px=100 * 8)
 
 
-def build() -> None:
-    models = model_choices(lambda m: m["family"] != "infogan")  # InfoGAN codes have their own tab
+def not_infogan(m: dict) -> bool:
+    return m["family"] != "infogan"  # InfoGAN's codes have their own tab
+
+
+def build(ctx) -> None:
+    models = ctx.model_choices(not_infogan)
     first = models[0][1] if models else None
     classes = class_choices(first)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(models, value=first, label="Model", elem_id="gen-model")
+            with gr.Row():
+                model = gr.Dropdown(models, value=first, label="Model", elem_id="gen-model", scale=4)
+                refresh = gr.Button("↻", scale=0, min_width=50, elem_id="gen-refresh")
             klass = gr.Dropdown(classes, value=classes[0] if classes else None, label="Class",
                                 elem_id="gen-class")
             n = gr.Slider(1, 100, value=10, step=1, label="Samples (per class row)", elem_id="gen-n")
@@ -96,6 +100,8 @@ def build() -> None:
                          elem_classes=["pixelated"], elem_id="gen-strip")
 
     model.change(on_model_change, model, klass, api_name="model_classes")
+    refresh.click(lambda m: gr.Dropdown(choices=ctx.model_choices(not_infogan), value=m), model, model,
+                  api_name="refresh_models")
     dice.click(random_seed, None, seed, api_name="random_seed")
     go.click(generate, [model, klass, n, seed], [out, file], api_name="generate")
     go_i.click(interpolate, [model, klass, seed_a, seed_b, steps], strip, api_name="interpolate")

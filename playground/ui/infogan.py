@@ -14,17 +14,12 @@ MAX_CODES = 4
 SWEEP_VALUES = np.linspace(-2, 2, 9).round(2).tolist()
 
 
-def infogan_models() -> list[str]:
-    return [m["name"] for m in api.list_models() if m["family"] == "infogan"]
-
-
 def _code_info(model_name: str) -> tuple[list[str], list[str]]:
     """Categorical choices ('code 3 ≈ 7') and continuous slider labels, from measured metrics."""
-    meta = next((m for m in api.list_models() if m["name"] == model_name), None)
-    if meta is None:
-        raise PlaygroundError(f"unknown InfoGAN model {model_name!r}")
     model = api.load(model_name)
-    res = meta["metrics"].get("code-acc", {})
+    if model.family != "infogan":
+        raise PlaygroundError(f"{model_name} is not an InfoGAN model")
+    res = model.meta.get("metrics", {}).get("code-acc", {})
     matching = res.get("matching", {})
     cats = [f"code {k}" + (f" ≈ {matching[f'code {k}']}" if f"code {k}" in matching else "")
             for k in range(model.num_classes)]
@@ -67,8 +62,8 @@ def on_model(model_name):
     return [gr.Dropdown(choices=cats, value=cats[0]), gr.Radio(choices=sweep_choices, value="c1"), *sliders]
 
 
-def build() -> None:
-    names = infogan_models()
+def build(ctx) -> None:
+    names = [m["name"] for m in ctx.models(lambda m: m["family"] == "infogan")]
     if not names:
         gr.Markdown("No InfoGAN model is installed yet: train one with "
                     "`python -m playground train infogan --dataset mnist5k --out DIR`.")

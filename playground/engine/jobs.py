@@ -1,0 +1,187 @@
+"""Background training jobs owned by the server, not by a browser tab.
+
+A `JobManager` runs `engine.trainer.train` in a worker thread and keeps one shared snapshot of
+each run (step, loss history, latest grid, status). Any number of pollers read that snapshot
+under a lock: many users watching one run cost one state read each, never a training step.
+Closing a tab does nothing to the run; the run ends when it finishes, is stopped, or fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import PlaygroundError
+from .trainer import TrainSpec, train
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass
+class Limits:
+    """Caps for public deployments, from PLAYGROUND_MAX_* environment variables."""
+    max_steps: int = 20_000
+    max_batch: int = 256
+    max_resolution: int = 64
+    max_concurrent: int = 1
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        return cls(_env_int("PLAYGROUND_MAX_STEPS", 20_000), _env_int("PLAYGROUND_MAX_BATCH", 256),
+                   _env_int("PLAYGROUND_MAX_RESOLUTION", 64), _env_int("PLAYGROUND_MAX_JOBS", 1))
+
+
+@dataclass
+class RunState:
+    id: str
+    spec: TrainSpec
+    status: str = "starting"            # starting | running | stopping | stopped | finished | error
+    step: int = 0
+    total: int = 0
+    history: list = field(default_factory=list)   # [{"step": s, "name": k, "value": v}, ...]
+    grid: np.ndarray | None = None
+    grid_step: int = 0
+    img_per_s: float = 0.0
+    eta_s: float = 0.0
+    error: str = ""
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    def snapshot(self) -> dict:
+        return {"id": self.id, "family": self.spec.family, "dataset": self.spec.dataset,
+                "status": self.status, "step": self.step, "total": self.total,
+                "history": list(self.history), "grid": self.grid, "grid_step": self.grid_step,
+                "img_per_s": self.img_per_s, "eta_s": self.eta_s, "error": self.error,
+                "out": self.spec.out, "started": self.started, "finished": self.finished}
+
+
+class JobManager:
+    def __init__(self, runs_dir: str | Path, limits: Limits | None = None):
+        self.runs_dir = Path(runs_dir)
+        self.limits = limits or Limits.from_env()
+        self._lock = threading.Lock()
+        self._runs: dict[str, RunState] = {}
+        self._stops: dict[str, threading.Event] = {}
+        self._threads: dict[str, threading.Thread] = {}
+
+    # ---- starting and stopping ----
+
+    def _check_limits(self, spec: TrainSpec) -> None:
+        lim = self.limits
+        if not 1 <= spec.steps <= lim.max_steps:
+            raise PlaygroundError(f"steps must be between 1 and {lim.max_steps} on this server")
+        if not 1 <= spec.batch_size <= lim.max_batch:
+            raise PlaygroundError(f"batch size must be between 1 and {lim.max_batch} on this server")
+
+    def active(self) -> list[RunState]:
+        with self._lock:
+            return [r for r in self._runs.values() if r.status in ("starting", "running", "stopping")]
+
+    def start(self, spec: TrainSpec, resume_id: str | None = None) -> str:
+        self._check_limits(spec)
+        busy = self.active()
+        if len(busy) >= self.limits.max_concurrent:
+            r = busy[0]
+            raise PlaygroundError(f"a training run is already going on this server: {r.id} "
+                                  f"({r.spec.family} on {r.spec.dataset}, step {r.step}/{r.total}); "
+                                  "wait for it or stop it")
+        if resume_id:
+            old = self.get(resume_id)
+            if old.status in ("starting", "running", "stopping"):
+                raise PlaygroundError(f"run {resume_id} is still running")
+            run_id = resume_id
+            spec = dataclasses.replace(spec, out=old.spec.out, resume=old.spec.out,
+                                       logdir=old.spec.logdir, seed=old.spec.seed)
+        else:
+            run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
+            spec = dataclasses.replace(spec, out=str(self.runs_dir / run_id),
+                                       logdir=str(self.runs_dir.parent / "tb" / run_id))
+        state = RunState(run_id, spec, total=spec.steps)
+        if resume_id:
+            state.history = self.get(resume_id).history
+        stop = threading.Event()
+        thread = threading.Thread(target=self._work, args=(state, stop), name=f"train-{run_id}", daemon=True)
+        with self._lock:
+            self._runs[run_id], self._stops[run_id], self._threads[run_id] = state, stop, thread
+        thread.start()
+        return run_id
+
+    def stop(self, run_id: str) -> None:
+        with self._lock:
+            if run_id not in self._stops:
+                raise PlaygroundError(f"no run {run_id!r}")
+            self._stops[run_id].set()
+            if self._runs[run_id].status in ("starting", "running"):
+                self._runs[run_id].status = "stopping"
+
+    def wait(self, run_id: str, timeout: float | None = None) -> dict:
+        self._threads[run_id].join(timeout)
+        return self.status(run_id)
+
+    # ---- reading ----
+
+    def get(self, run_id: str) -> RunState:
+        with self._lock:
+            if run_id not in self._runs:
+                raise PlaygroundError(f"no run {run_id!r} on this server")
+            return self._runs[run_id]
+
+    def status(self, run_id: str | None = None) -> dict | None:
+        """The latest run's snapshot (or run_id's); None when nothing ever ran."""
+        with self._lock:
+            if run_id is None:
+                if not self._runs:
+                    return None
+                run_id = max(self._runs, key=lambda k: self._runs[k].started)
+            if run_id not in self._runs:
+                raise PlaygroundError(f"no run {run_id!r} on this server")
+            return self._runs[run_id].snapshot()
+
+    def runs(self) -> list[dict]:
+        with self._lock:
+            return [r.snapshot() for r in sorted(self._runs.values(), key=lambda r: r.started)]
+
+    # ---- the worker ----
+
+    def _work(self, state: RunState, stop: threading.Event) -> None:
+        try:
+            for ev in train(state.spec, stop):
+                with self._lock:
+                    if state.status == "starting":
+                        state.status = "running"
+                    state.step = ev.step
+                    if ev.kind == "step":
+                        state.img_per_s = ev.scalars.get("img_per_s", 0.0)
+                        state.eta_s = ev.scalars.get("eta_s", 0.0)
+                        state.history.extend({"step": ev.step, "name": k, "value": v}
+                                             for k, v in ev.scalars.items() if k not in ("img_per_s", "eta_s"))
+                    elif ev.kind == "samples":
+                        state.grid, state.grid_step = ev.image, ev.step
+                    elif ev.kind == "error":
+                        state.status, state.error = "error", ev.message
+                    elif ev.kind == "done":
+                        state.status = "stopped" if ev.message == "stopped" else "finished"
+        except PlaygroundError as e:
+            with self._lock:
+                state.status, state.error = "error", str(e)
+        except Exception as e:  # noqa: BLE001 - a crashing run must not take the server down
+            with self._lock:
+                state.status = "error"
+                state.error = f"{type(e).__name__}: {e}"
+            traceback.print_exc()
+        finally:
+            with self._lock:
+                state.finished = time.time()

@@ -1,0 +1,129 @@
+import time
+
+import pytest
+
+from playground import api, checkpoint
+from playground.engine.jobs import JobManager, Limits
+from playground.engine.trainer import TrainSpec
+from playground.errors import PlaygroundError
+
+
+def spec(idx_dir, steps=400, **kw):
+    return TrainSpec(family="cgan", dataset="mnist", data_dir=str(idx_dir), steps=steps, batch_size=16,
+                     log_every=5, sample_every=10, ckpt_every=10**6, **kw)
+
+
+def wait_for(cond, timeout=60):
+    t = time.time()
+    while time.time() - t < timeout:
+        if cond():
+            return True
+        time.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def test_run_streams_updates_then_stops_with_checkpoint(idx_dir, tmp_path):
+    jobs = JobManager(tmp_path / "runs")
+    run_id = jobs.start(spec(idx_dir, steps=100_000 // 100))
+    seen = set()
+    wait_for(lambda: seen.add(jobs.status(run_id)["step"]) or len([s for s in seen if s]) >= 2)
+    wait_for(lambda: jobs.status(run_id)["grid"] is not None)
+    snap = jobs.status(run_id)
+    assert snap["status"] == "running" and snap["history"] and snap["grid"] is not None
+    jobs.stop(run_id)
+    snap = jobs.wait(run_id, 30)
+    assert snap["status"] == "stopped" and snap["step"] < snap["total"]
+    assert checkpoint.read_config(snap["out"])["step"] == snap["step"]
+    # the stopped run is a model on this server
+    names = [m["name"] for m in api.list_models(tmp_path / "runs")]
+    assert snap["out"] in names
+
+
+def test_second_concurrent_run_is_refused(idx_dir, tmp_path):
+    jobs = JobManager(tmp_path / "runs")
+    first = jobs.start(spec(idx_dir))
+    with pytest.raises(PlaygroundError, match=f"already going on this server: {first}"):
+        jobs.start(spec(idx_dir))
+    jobs.stop(first)
+    jobs.wait(first, 30)
+
+
+def test_limits_refuse_oversized_runs(idx_dir, tmp_path):
+    jobs = JobManager(tmp_path / "runs", Limits(max_steps=50, max_batch=8))
+    with pytest.raises(PlaygroundError, match="steps must be between 1 and 50"):
+        jobs.start(spec(idx_dir, steps=51))
+    with pytest.raises(PlaygroundError, match="batch size"):
+        jobs.start(spec(idx_dir, steps=10))
+
+
+def test_crashing_run_surfaces_its_error_and_keeps_serving(idx_dir, tmp_path, monkeypatch):
+    from playground.families import cgan
+
+    def boom(ctx):
+        if ctx.step >= 7:
+            raise RuntimeError("CUDA out of memory (simulated)")
+        return real(ctx)
+
+    real = cgan.train_step
+    monkeypatch.setattr(cgan, "train_step", boom)
+    jobs = JobManager(tmp_path / "runs")
+    run_id = jobs.start(spec(idx_dir, steps=50))
+    snap = jobs.wait(run_id, 30)
+    assert snap["status"] == "error" and "out of memory" in snap["error"]
+    monkeypatch.setattr(cgan, "train_step", real)
+    ok = jobs.start(spec(idx_dir, steps=10))   # the manager takes the next run
+    assert jobs.wait(ok, 30)["status"] == "finished"
+
+
+def test_resume_continues_the_step_count(idx_dir, tmp_path):
+    jobs = JobManager(tmp_path / "runs")
+    run_id = jobs.start(spec(idx_dir, steps=20))
+    assert jobs.wait(run_id, 30)["step"] == 20
+    jobs.start(spec(idx_dir, steps=40), resume_id=run_id)
+    snap = jobs.wait(run_id, 30)
+    assert snap["status"] == "finished" and snap["step"] == 40
+    steps = sorted({h["step"] for h in snap["history"]})
+    assert steps[0] == 5 and steps[-1] == 40 and 25 in steps
+
+
+def test_download_and_upload_roundtrip(idx_dir, tmp_path):
+    import zipfile
+
+    jobs = JobManager(tmp_path / "runs")
+    run_id = jobs.start(spec(idx_dir, steps=10))
+    out = jobs.wait(run_id, 30)["out"]
+    z = api.export_run(out)
+    assert sorted(zipfile.ZipFile(z).namelist()) == ["config.json", "model.safetensors"]
+    dest = api.import_run(z, tmp_path / "other")
+    a = api.sample(out, 4, 1)
+    b = api.sample(str(dest), 4, 1)
+    assert (a == b).all()
+
+
+def test_upload_refuses_bad_zips(tmp_path, idx_dir):
+    import json
+    import zipfile
+
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as z:
+        z.writestr("model.pkl", b"x")
+    with pytest.raises(PlaygroundError, match="exactly"):
+        api.import_run(bad, tmp_path / "r")
+    (tmp_path / "notzip.zip").write_bytes(b"hello")
+    with pytest.raises(PlaygroundError, match="not a zip"):
+        api.import_run(tmp_path / "notzip.zip", tmp_path / "r")
+    jobs = JobManager(tmp_path / "runs")
+    out = jobs.wait(jobs.start(spec(idx_dir, steps=5)), 30)["out"]
+    for change, message in (({"family": "vae"}, "unknown family"), ({"config": {"z_dim": 3}}, "does not match")):
+        cfg = json.loads((out and open(f"{out}/config.json").read()))
+        if "config" in change:
+            cfg["config"].update(change["config"])
+        else:
+            cfg.update(change)
+        zp = tmp_path / f"{message[:5]}.zip"
+        with zipfile.ZipFile(zp, "w") as z:
+            z.writestr("config.json", json.dumps(cfg))
+            z.write(f"{out}/model.safetensors", "model.safetensors")
+        with pytest.raises(PlaygroundError, match=message):
+            api.import_run(zp, tmp_path / "r")
+    assert not [p for p in (tmp_path / "r").iterdir() if not p.name.startswith(".")]
