@@ -18,8 +18,8 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
-    demo = build_app()
+def server(tmp_path_factory):
+    demo = build_app(runs_dir=str(tmp_path_factory.mktemp("app") / "runs"))
     demo.queue()
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
@@ -35,7 +35,10 @@ def client(server):
 
 def test_every_public_endpoint_is_named(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/generate", "/interpolate", "/model_classes", "/random_seed"} <= names
+    assert {"/generate", "/interpolate", "/model_classes", "/random_seed", "/refresh_models",
+            "/infogan_image", "/infogan_sweep", "/infogan_model", "/infogan_random_seed",
+            "/train_family_defaults", "/train_start", "/train_stop", "/train_resume", "/train_status",
+            "/train_download", "/train_upload_run", "/lab_train"} <= names
 
 
 def test_generate_one_row_per_class(client):
@@ -57,6 +60,7 @@ def test_generate_is_seeded_and_class_specific(client):
 def test_model_classes_and_dice(client):
     upd = client.predict("cgan-fashion", api_name="/model_classes")
     assert "9: Ankle boot" in str(upd)  # the dropdown update lists the classes by name
+    client.predict("cgan-mnist", api_name="/model_classes")  # the session's dropdown follows the model
     seed = client.predict(api_name="/random_seed")
     assert 0 <= int(seed) < 2**31
 
@@ -68,11 +72,72 @@ def test_interpolate(client):
 
 
 @pytest.mark.parametrize("args,message", [
-    (("cgan-mnist", "one row per class", 5, -3), "seed must be"),
-    (("cgan-mnist", "one row per class", 5, 1.5), "whole number"),
+    (("cgan-mnist", "one row per class", 5, -3), "less than minimum value 0"),
+    (("cgan-mnist", "one row per class", 5, 2**40), "greater than maximum"),
     (("no-such", "one row per class", 5, 1), "not in the list of choices"),
 ])
 def test_bad_input_is_an_error_toast_and_server_survives(client, args, message):
     with pytest.raises(AppError, match=message):
         client.predict(*args, api_name="/generate")
     assert client.predict("cgan-mnist", "1: 1", 2, 0, api_name="/generate")
+
+
+def test_infogan_endpoints(client):
+    img = np.asarray(Image.open(client.predict("infogan-mnist", "code 0", 0, 0.0, 0.0, 0, 0,
+                                               api_name="/infogan_image")))
+    img2 = np.asarray(Image.open(client.predict("infogan-mnist", "code 0", 0, 2.0, 0.0, 0, 0,
+                                                api_name="/infogan_image")))
+    assert img.shape == img2.shape and not (img == img2).all()
+    sweep = np.asarray(Image.open(client.predict("infogan-mnist", "c1", 0, 0, 0, 0, 0, api_name="/infogan_sweep")))
+    assert sweep.shape[1] > sweep.shape[0] * 0.8  # 9 columns, 10 rows
+    assert client.predict("infogan-mnist", api_name="/infogan_model")
+    assert 0 <= int(client.predict(api_name="/infogan_random_seed"))
+
+
+TRAIN_ARGS = ["cgan", "mnist5k", None, "ns", 2e-4, 0.5, 0.999, 1, 0.01, 10, 16, 40, 0.0, 0, "cpu", False]
+
+
+def _wait_status(client, done, timeout=120):
+    import time
+
+    t = time.time()
+    while time.time() - t < timeout:
+        text = client.predict(api_name="/train_status")[0]
+        if done(text):
+            return text
+        time.sleep(0.5)
+    raise AssertionError(f"status never matched: {text}")
+
+
+def test_train_run_lifecycle_and_disconnect(server, client):
+    defaults = client.predict("wgan-gp", api_name="/train_family_defaults")
+    assert "(fixed by the family)" in str(defaults) and "10.0" in str(defaults)  # GP lambda = 10
+    client.predict("cgan", api_name="/train_family_defaults")
+    args = list(TRAIN_ARGS)
+    args[11] = 5000
+    first = Client(server, verbose=False)
+    text = first.predict(*args, api_name="/train_start")
+    assert "cgan on mnist5k" in text
+    first.close() if hasattr(first, "close") else None     # this "tab" goes away
+    with pytest.raises(AppError, match="already going on this server"):
+        client.predict(*TRAIN_ARGS, api_name="/train_start")
+    _wait_status(client, lambda t: "running" in t and "step 0/" not in t)
+    status = client.predict(api_name="/train_status")
+    assert status[1] is not None            # the loss plot has data
+    client.predict(api_name="/train_stop")
+    text = _wait_status(client, lambda t: "**stopped**" in t)
+    zip_path = client.predict(api_name="/train_download")
+    assert zip_path.endswith(".zip")
+    from gradio_client import handle_file
+
+    msg = client.predict(handle_file(zip_path), api_name="/train_upload_run")
+    assert "Installed as" in msg
+    args[11] = 10**9
+    with pytest.raises(AppError, match="greater than maximum value 20000"):
+        client.predict(*args, api_name="/train_start")
+
+
+def test_lab_endpoint_streams_to_the_end(client):
+    img, info = client.predict("ring", "hinge", 100, 0, api_name="/lab_train")
+    assert "step 100" in info and "modes covered" in info
+    assert np.asarray(Image.open(img)).ndim == 3

@@ -19,7 +19,8 @@ def page(server):  # noqa: F811
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pg = browser.new_page(viewport={"width": 1280, "height": 900})
-        pg.goto(server, wait_until="networkidle")
+        pg.goto(server, wait_until="load")   # not networkidle: the Train tab's timer polls every second
+        pg.locator("#gen-go").wait_for(timeout=30000)
         yield pg
         browser.close()
 
@@ -50,3 +51,35 @@ def test_generate_a_class_and_see_the_image_change(page):
     page.locator("#gen-go").click()
     second = image_digest(page, "gen-grid", previous=first)
     assert hashlib.sha1(page.request.get(second).body()).digest() != hashlib.sha1(body).digest()
+
+
+def test_infogan_slider_changes_the_image(page):
+    page.get_by_role("tab", name="InfoGAN codes").click()
+    slider = page.locator("#ig-c1 input[type=range]")
+    slider.wait_for()
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.click(box["x"] + box["width"] * 0.2, y)        # move to about -1.2, released
+    first = image_digest(page, "ig-image")
+    page.mouse.click(box["x"] + box["width"] * 0.9, y)        # about +1.6
+    second = image_digest(page, "ig-image", previous=first)
+    assert page.request.get(first).body() != page.request.get(second).body()
+
+
+def test_train_tab_streams_plot_and_grid(page):
+    page.get_by_role("tab", name="Train", exact=True).click()
+    page.get_by_role("tab", name="Image GANs").click()
+    page.locator("#tr-start").click()
+    page.wait_for_function("() => document.querySelector('#tr-progress').innerText.includes('running')",
+                           timeout=30000)
+    image_digest(page, "tr-grid", timeout_ms=60000)            # a sample grid arrived
+    page.wait_for_function(  # the loss plot drew marks
+        "() => { const p = document.querySelector('#tr-plot'); return p && p.querySelector('canvas, svg path'); }",
+        timeout=30000)
+    step1 = page.locator("#tr-progress").inner_text()
+    page.wait_for_function(f"() => document.querySelector('#tr-progress').innerText !== {step1!r}", timeout=30000)
+    page.locator("#tr-stop").click()
+    page.wait_for_function("() => document.querySelector('#tr-progress').innerText.includes('stopped')",
+                           timeout=60000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path="/tmp/train-tab.png", full_page=True)

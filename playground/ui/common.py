@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import random
 import tempfile
@@ -19,6 +20,16 @@ DISPLAY_MIN_PX = 280  # tiny 28x28 samples are upscaled (nearest) so pixels stay
 
 def user_errors(fn):
     """Turn PlaygroundError into a Gradio error toast; the server keeps serving."""
+    if inspect.isgeneratorfunction(fn):  # streaming handlers must stay generators for Gradio
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except PlaygroundError as e:
+                raise gr.Error(str(e)) from None
+
+        return gen_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

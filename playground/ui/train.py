@@ -73,9 +73,12 @@ def _spec(ctx, family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, 
 
 
 def _plot(history: list) -> pd.DataFrame:
+    """Long format for gr.LinePlot: one row per (step, series)."""
     if not history:
-        return pd.DataFrame({"step": [], "value": [], "name": []})
-    return pd.DataFrame(history)
+        return pd.DataFrame({"step": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64"),
+                             "series": pd.Series(dtype="str")})
+    df = pd.DataFrame(history).rename(columns={"name": "series"})
+    return df[["step", "value", "series"]]
 
 
 def _progress(snap: dict | None) -> str:
@@ -122,7 +125,7 @@ def _build_image(ctx) -> None:
                 steps = gr.Number(2000, label="steps", precision=0, minimum=1, maximum=ctx.jobs.limits.max_steps,
                                   elem_id="tr-steps")
             with gr.Row():
-                ema = gr.Number(0.999, label="EMA decay (0 = off)")
+                ema = gr.Number(0.0, label="EMA decay (0 = off; 0.999 smooths long runs)")
                 seed = gr.Number(0, label="seed", precision=0, minimum=0)
             with gr.Row():
                 device = gr.Radio(["auto", "cpu", "cuda"], value="auto", label="device")
@@ -133,8 +136,10 @@ def _build_image(ctx) -> None:
                 resume = gr.Button("Resume", elem_id="tr-resume")
         with gr.Column(scale=2):
             progress = gr.Markdown(_progress(ctx.jobs.status()), elem_id="tr-progress")
-            plot = gr.LinePlot(_plot([]), x="step", y="value", color="name", label="Losses",
-                               height=300, elem_id="tr-plot")
+            # start with None and never send an empty DataFrame: once a LinePlot has shown an empty
+            # frame it draws no lines on later updates (seen with Gradio 6.31)
+            plot = gr.LinePlot(None, x="step", y="value", color="series", label="Losses",
+                               height=380, elem_id="tr-plot")
             grid = gr.Image(label="Samples from fixed seeds", format="png", interactive=False,
                             elem_id="tr-grid", elem_classes=["pixelated"])
             with gr.Accordion("Use what you trained", open=False):
@@ -177,12 +182,17 @@ def _build_image(ctx) -> None:
         ctx.jobs.stop(snap["id"])
         return _progress(ctx.jobs.status(snap["id"]))
 
-    def poll():
+    def poll(seen: tuple):
+        """Only send what changed since this browser's last tick (plot rows, grid step)."""
         snap = ctx.jobs.status()
         if snap is None:
-            return _progress(None), gr.skip(), gr.skip()
+            return _progress(None), gr.skip(), gr.skip(), seen
+        key = (snap["id"], len(snap["history"]), snap["grid_step"])
+        if tuple(seen or ()) == key:
+            return _progress(snap), gr.skip(), gr.skip(), seen
         img = for_display(snap["grid"], min_px=400) if snap["grid"] is not None else gr.skip()
-        return _progress(snap), _plot(snap["history"]), img
+        plot = _plot(snap["history"]) if snap["history"] else gr.skip()  # never send an empty frame
+        return _progress(snap), plot, img, key
 
     @user_errors
     def do_download():
@@ -202,7 +212,9 @@ def _build_image(ctx) -> None:
     start.click(do_start, settings, progress, api_name="train_start")
     stop.click(do_stop, None, progress, api_name="train_stop")
     resume.click(do_resume, settings, progress, api_name="train_resume")
-    timer.tick(poll, None, [progress, plot, grid], api_visibility="private", show_progress="hidden")
-    gr.Button("Refresh status", size="sm").click(poll, None, [progress, plot, grid], api_name="train_status")
+    seen = gr.State(())
+    timer.tick(poll, seen, [progress, plot, grid, seen], api_visibility="private", show_progress="hidden")
+    gr.Button("Refresh status", size="sm").click(lambda: poll(())[:3], None, [progress, plot, grid],
+                                                 api_name="train_status")
     download_btn.click(do_download, None, download, api_name="train_download")
     upload_run.upload(do_upload, upload_run, upload_msg, api_name="train_upload_run")
