@@ -212,8 +212,11 @@ def train(spec: TrainSpec, stop_event: threading.Event | None = None) -> Iterato
     return _train(spec, stop_event)
 
 
-def evaluate(name: str, metrics: Sequence[str] = ("cond-acc",), n: int = 1000, seed: int = 0,
-             write_card: bool = False) -> dict:
+def evaluate(name: str, metrics: Sequence[str] = ("fid",), n: int = 10_000, seed: int = 0,
+             write_card: bool = False, inception_weights: str | None = None, feature_net: str = "auto",
+             progress=None) -> dict:
+    """Metrics with provenance; see playground.eval. `n` = generated samples in total."""
     from .eval.run import evaluate_model
 
-    return evaluate_model(name, list(metrics), n=n, seed=seed, write_card=write_card)
+    return evaluate_model(name, list(metrics), n=n, seed=seed, write_card=write_card,
+                          inception_weights=inception_weights, feature_net=feature_net, progress=progress)

@@ -69,8 +69,10 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="measure a model")
     e.add_argument("model")
-    e.add_argument("--metrics", default="cond-acc")
-    e.add_argument("--n", type=int, default=1000, help="samples per class (cond-acc)")
+    e.add_argument("--metrics", default="fid", help="comma list: fid,isc,kid,prc,cond-acc,code-acc,per-class-fid")
+    e.add_argument("--n", type=int, default=10_000, help="generated samples (in total)")
+    e.add_argument("--inception-weights", default=None, help="Inception-v3 weights file (else domain net)")
+    e.add_argument("--feature-net", default="auto", choices=["auto", "inception", "domain"])
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--json", default=None, help="also write results to this file")
     e.add_argument("--write-card", action="store_true", help="record results in the model's card")
@@ -159,8 +161,9 @@ def _cmd_summary(a) -> int:
 def _cmd_eval(a) -> int:
     from . import api
 
-    res = api.evaluate(a.model, metrics=a.metrics.split(","), n=a.n, seed=a.seed,
-                       write_card=a.write_card)
+    res = api.evaluate(a.model, metrics=[m.strip() for m in a.metrics.split(",") if m.strip()], n=a.n,
+                       seed=a.seed, write_card=a.write_card, inception_weights=a.inception_weights,
+                       feature_net=a.feature_net)
     text = json.dumps(res, indent=2)
     print(text)
     if a.json:

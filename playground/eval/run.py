@@ -13,7 +13,6 @@ from ..models import load_model
 from ..registry import resolve_model
 from .classifier import accuracy_on, classifier_dir, load_classifier, predict
 
-METRICS = ("cond-acc", "code-acc")
 
 
 def file_sha256(path: Path) -> str:
@@ -54,26 +53,61 @@ def conditional_accuracy(name: str, n_per_class: int, seed: int) -> dict:
             **classifier_provenance(dataset, net, cmeta)}
 
 
-def evaluate_model(name: str, metrics: list[str], n: int = 1000, seed: int = 0,
-                   write_card: bool = False) -> dict:
+FIDELITY = ("fid", "isc", "kid", "prc")
+METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid")
+
+
+def _fidelity_entries(res: dict) -> dict:
+    """Split one torch-fidelity call into per-metric entries, each carrying the provenance."""
+    v = res.pop("values")
+    out = {}
+    if "frechet_inception_distance" in v:
+        out["fid"] = {"value": v["frechet_inception_distance"], **res}
+    if "inception_score_mean" in v:
+        out["isc"] = {"value": v["inception_score_mean"], "std": v["inception_score_std"], **res}
+    if "kernel_inception_distance_mean" in v:
+        out["kid"] = {"value": v["kernel_inception_distance_mean"], "std": v["kernel_inception_distance_std"], **res}
+    if "precision" in v:
+        out["prc"] = {"value": f"P {v['precision']:.3f} / R {v['recall']:.3f}", "precision": v["precision"],
+                      "recall": v["recall"], "f_score": v["f_score"], **res}
+    return out
+
+
+def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0, write_card: bool = False,
+                   inception_weights: str | None = None, feature_net: str = "auto",
+                   progress=None) -> dict:
+    """Measure `name`. `n` is the total number of generated samples for every metric."""
     unknown = [m for m in metrics if m not in METRICS]
-    if unknown:
-        raise PlaygroundError(f"unknown metric(s) {unknown}; available: {', '.join(METRICS)}")
-    if n < 10 or n > 100_000:
+    if unknown or not metrics:
+        raise PlaygroundError(f"unknown metric(s) {unknown or metrics}; available: {', '.join(METRICS)}")
+    if not 10 <= n <= 100_000:
         raise PlaygroundError(f"--n must be between 10 and 100000, got {n}")
+    model = load_model(name)
+    step = (lambda frac, desc: progress(frac, desc=desc)) if progress else (lambda frac, desc: None)
     results = {}
-    for m in metrics:
+    fid_like = [m for m in metrics if m in FIDELITY]
+    if fid_like:
+        from .fidelity import fidelity_metrics
+
+        step(0.05, f"{', '.join(fid_like)} on {n} samples")
+        results.update(_fidelity_entries(fidelity_metrics(model, fid_like, n, seed, inception_weights, feature_net)))
+    for i, m in enumerate(x for x in metrics if x not in FIDELITY):
+        step(0.5 + 0.4 * i / len(metrics), m)
         if m == "cond-acc":
-            results[m] = conditional_accuracy(name, n, seed)
+            results[m] = conditional_accuracy(name, max(1, n // max(model.num_classes, 1)), seed)
         elif m == "code-acc":
             from .infogan import code_accuracy, continuous_effects
 
-            model = load_model(name)
             net, cmeta = load_classifier(model.meta.get("dataset"))
-            res = code_accuracy(model, n, seed)
+            res = code_accuracy(model, max(1, n // max(model.num_classes, 1)), seed)
             res.update(classifier_provenance(model.meta["dataset"], net, cmeta))
             res["continuous_codes"] = continuous_effects(model, seed=seed)
             results[m] = res
+        elif m == "per-class-fid":
+            from .fidelity import per_class_fid
+
+            results[m] = per_class_fid(model, n, seed, inception_weights, feature_net)
+    step(1.0, "done")
     if write_card:
         path = resolve_model(name)
         old = checkpoint.read_config(path).get("metrics", {})

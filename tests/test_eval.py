@@ -1,0 +1,126 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch_fidelity
+
+from playground import api
+from playground.registry import CHECKPOINT_ROOT
+from playground.data import load_dataset
+from playground.errors import PlaygroundError
+from playground.eval import fidelity
+from playground.eval.fidelity import FeatureNet, ImagesDataset, register_domain_extractor
+from playground.models import load_model
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache(tmp_path_factory):
+    """One fresh feature cache for this module: the first test fills it, later ones reuse it."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PLAYGROUND_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+def test_real_statistics_are_cached():
+    import time
+
+    model = load_model("dcgan-fashion")
+    t = time.perf_counter()
+    fidelity.fidelity_metrics(model, ["fid"], n=200, seed=0)
+    first = time.perf_counter() - t
+    files = list(fidelity.cache_root().rglob("*"))
+    assert any("fashion-train" in f.name for f in files) and any(f.name.startswith("floor-") for f in files)
+    t = time.perf_counter()
+    fidelity.fidelity_metrics(model, ["fid"], n=200, seed=0)
+    assert time.perf_counter() - t < first  # no re-extraction of 60k real images
+
+
+def fid(a, b, name):
+    return torch_fidelity.calculate_metrics(input1=a, input2=b, feature_extractor=name, fid=True, cuda=False,
+                                            verbose=False, save_cpu_ram=True, cache=False)["frechet_inception_distance"]
+
+
+def test_domain_extractor_shapes():
+    name = register_domain_extractor("fashion")
+    assert register_domain_extractor("fashion") == name  # registering twice is harmless
+    cls = torch_fidelity.registry.FEATURE_EXTRACTORS_REGISTRY[name]
+    ext = cls(name, ["feat", "logits_unbiased"]).eval()
+    x = load_dataset("fashion", "test").images[:7]
+    feats, logits = ext(x)
+    assert feats.shape == (7, 128) and logits.shape == (7, 10)
+    rgb_feats, _ = ext(x.repeat(1, 3, 1, 1))   # grey replicated to RGB gives the same features
+    assert torch.allclose(feats, rgb_feats, atol=1e-4)
+
+
+def test_fid_sanity_self_noise_and_halves():
+    name = register_domain_extractor("fashion")
+    real = load_dataset("fashion", "test").images
+    perm = torch.randperm(len(real), generator=torch.Generator().manual_seed(0))
+    a, b = ImagesDataset(real[perm[:2000]]), ImagesDataset(real[perm[2000:4000]])
+    g = torch.Generator().manual_seed(1)
+    noise = ImagesDataset(torch.randint(0, 256, (2000, 1, 28, 28), generator=g, dtype=torch.uint8))
+    same = fid(a, a, name)
+    halves = fid(a, b, name)
+    noise_vs_real = fid(noise, b, name)
+    assert abs(same) < 1e-3
+    assert noise_vs_real > 20 * halves, (noise_vs_real, halves)
+
+
+def test_wrapper_equals_torch_fidelity_directly():
+    model = load_model("dcgan-fashion")
+    res = fidelity.fidelity_metrics(model, ["fid"], n=500, seed=3)
+    net = FeatureNet("fashion")
+    direct = torch_fidelity.calculate_metrics(
+        input1=fidelity.wrap(model, rgb=False), input2=ImagesDataset(load_dataset("fashion", "train").images),
+        input1_model_num_samples=500, feature_extractor=net.name, fid=True, cuda=False, verbose=False,
+        rng_seed=3, save_cpu_ram=True, cache=False)
+    assert res["values"]["frechet_inception_distance"] == pytest.approx(direct["frechet_inception_distance"], rel=1e-4)
+    assert res["real_vs_real_floor"]["n_test"] == 10000 and res["real_vs_real_floor"]["fid_test_vs_train"] > 0
+    assert res["feature_network"].startswith("playground classifier") and len(res["weights_sha256"]) == 16
+    assert res["n_generated"] == 500 and res["real_split"] == "fashion/train"
+
+
+def test_conditional_adapter_is_class_balanced():
+    model = load_model("cgan-fashion")
+    adapter = fidelity.GeneratorAdapter(model.G)
+    from playground.eval.classifier import load_classifier, predict
+
+    net, _ = load_classifier("fashion")
+    x = torch.cat([adapter(torch.randn(100, model.G.z_dim)) for _ in range(3)])
+    pred = predict(net, x.float() / 127.5 - 1)
+    counts = np.bincount(pred.numpy(), minlength=10)
+    assert counts.min() >= 10  # every class shows up (30 asked for each)
+
+
+def test_api_evaluate_all_metrics_have_provenance():
+    res = api.evaluate("cgan-fashion", ["fid", "isc", "kid", "prc", "cond-acc"], n=500, seed=0)["metrics"]
+    assert set(res) == {"fid", "isc", "kid", "prc", "cond-acc"}
+    for m in ("fid", "isc", "kid", "prc"):
+        assert {"feature_network", "weights_sha256", "n_generated", "n_real", "real_split", "seed",
+                "real_vs_real_floor"} <= set(res[m])
+    assert res["isc"]["value"] > 1.0
+    assert res["cond-acc"]["classifier_test_accuracy"] > 0.85
+
+
+def test_bad_inputs(tmp_path):
+    with pytest.raises(PlaygroundError, match="too small"):
+        fidelity.fidelity_metrics(load_model("dcgan-fashion"), ["kid"], n=20, seed=0)
+    with pytest.raises(PlaygroundError, match="unknown metric"):
+        api.evaluate("dcgan-fashion", ["fidd"])
+    with pytest.raises(PlaygroundError, match="unconditional"):
+        api.evaluate("dcgan-fashion", ["per-class-fid"], n=100)
+    # a checkpoint that records no dataset
+    import shutil
+
+    path = tmp_path / "nodata"
+    shutil.copytree(CHECKPOINT_ROOT / "dcgan-fashion", path,
+                    ignore=shutil.ignore_patterns("trainer_state*"))
+    cfg = json.loads((path / "config.json").read_text())
+    cfg.pop("dataset")
+    (path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(PlaygroundError, match="records no dataset"):
+        api.evaluate(str(path), ["fid"], n=100)
+    with pytest.raises(PlaygroundError, match="Inception-v3 weights not found"):
+        FeatureNet("fashion", prefer="inception")
