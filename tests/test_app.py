@@ -38,7 +38,8 @@ def test_every_public_endpoint_is_named(client):
     assert {"/generate", "/interpolate", "/model_classes", "/random_seed", "/refresh_models",
             "/infogan_image", "/infogan_sweep", "/infogan_model", "/infogan_random_seed",
             "/train_family_defaults", "/train_start", "/train_stop", "/train_resume", "/train_status",
-            "/train_download", "/train_upload_run", "/lab_train"} <= names
+            "/train_download", "/train_upload_run", "/lab_train", "/evaluate", "/evaluate_compare",
+            "/evaluate_refresh_models"} <= names
 
 
 def test_generate_one_row_per_class(client):
@@ -141,3 +142,18 @@ def test_lab_endpoint_streams_to_the_end(client):
     img, info = client.predict("ring", "hinge", 100, 0, api_name="/lab_train")
     assert "step 100" in info and "modes covered" in info
     assert np.asarray(Image.open(img)).ndim == 3
+
+
+def test_evaluate_endpoints(client):
+    res = client.predict("cgan-mnist", ["fid", "cond-acc"], 200, 0, api_name="/evaluate")
+    rows = res["data"]
+    names = [r[0] for r in rows]
+    assert names == ["fid", "cond-acc"]
+    fid_row = rows[0]
+    assert float(fid_row[1]) > 0 and fid_row[2].startswith("playground classifier") and fid_row[7] != ""
+    cmp = client.predict("cgan-mnist", "infogan-mnist", ["fid"], 200, 0, api_name="/evaluate_compare")
+    assert cmp["data"][0][0] == "fid" and "playground classifier (classifier-mnist5k)" in cmp["data"][0][3]
+    with pytest.raises(AppError, match="at least one metric"):
+        client.predict("cgan-mnist", [], 200, 0, api_name="/evaluate")
+    with pytest.raises(AppError, match="unconditional"):
+        client.predict("dcgan-fashion", ["cond-acc"], 200, 0, api_name="/evaluate")

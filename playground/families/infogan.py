@@ -33,6 +33,10 @@ class Config:
     width: int = 64
     lambda_cat: float = 1.0
     lambda_cont: float = 0.1
+    # Floor on Q's predicted log-variance. Unbounded, Q shrinks the variance and the NLL's weight
+    # exp(-logvar) grows up to ~400x, so the continuous codes swallow the class information; a
+    # floor of 0 (variance >= 1) matches the original implementation's fixed std of 1.
+    min_logvar: float = 0.0
     supervised: bool = False
     lr_D: float = 2e-4
     lr_G: float = 1e-3
@@ -62,9 +66,9 @@ class InfoGenerator(ConvGenerator):
 class QHead(nn.Module):
     """From D's features: categorical logits and, per continuous code, a mean and log-variance."""
 
-    def __init__(self, in_ch: int, r0: int, n_cat: int, n_cont: int, hidden: int = 128):
+    def __init__(self, in_ch: int, r0: int, n_cat: int, n_cont: int, hidden: int = 128, min_logvar: float = -6.0):
         super().__init__()
-        self.n_cat, self.n_cont = n_cat, n_cont
+        self.n_cat, self.n_cont, self.min_logvar = n_cat, n_cont, min_logvar
         self.body = nn.Sequential(nn.Flatten(), nn.Linear(in_ch * r0 * r0, hidden),
                                   nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2, True))
         self.out = nn.Linear(hidden, n_cat + 2 * n_cont)
@@ -72,7 +76,7 @@ class QHead(nn.Module):
     def forward(self, feats):
         h = self.out(self.body(feats))
         logits, mu, logvar = h.split([self.n_cat, self.n_cont, self.n_cont], dim=1)
-        return logits, mu, logvar.clamp(-6, 4)
+        return logits, mu, logvar.clamp(self.min_logvar, 4)
 
 
 def build_generator(cfg: Config) -> InfoGenerator:
@@ -84,7 +88,8 @@ def build(cfg: Config) -> dict:
         raise ValueError(f"supervised InfoGAN needs n_cat == the dataset's classes ({cfg.num_classes})")
     D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch")
     r0, _ = start_resolution(cfg.img_resolution)
-    return {"G": build_generator(cfg), "D": D, "Q": QHead(D.feature_channels, r0, cfg.n_cat, cfg.n_cont)}
+    return {"G": build_generator(cfg), "D": D, "Q": QHead(D.feature_channels, r0, cfg.n_cat, cfg.n_cont,
+                                                                   min_logvar=cfg.min_logvar)}
 
 
 def needs_labels(cfg: Config) -> bool:

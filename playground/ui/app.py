@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import generate, infogan, train
+from . import evaluate, generate, infogan, train
 from .context import AppContext
 
 CSS = """
@@ -16,6 +16,7 @@ TABS = (
     ("Conditional generation", generate.build),
     ("InfoGAN codes", infogan.build),
     ("Train", train.build),
+    ("Evaluate", evaluate.build),
 )
 
 

@@ -1,0 +1,85 @@
+"""Tab "Evaluate": metrics with provenance for one model, or two compared on equal terms."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from .. import api
+from ..errors import PlaygroundError
+from .common import parse_seed, user_errors
+
+METRICS = ["fid", "isc", "kid", "prc", "cond-acc", "code-acc", "per-class-fid"]
+COLUMNS = ["metric", "value", "feature network", "weights sha256", "generated", "real", "real split",
+           "real-vs-real floor (FID)", "seed"]
+
+
+def rows(result: dict) -> list[list]:
+    out = []
+    for name, m in result["metrics"].items():
+        floor = m.get("real_vs_real_floor", {})
+        out.append([name, m["value"], m.get("feature_network", ""), m.get("weights_sha256", ""),
+                    m.get("n_generated", m.get("n_generated_per_class", "")), m.get("n_real", ""),
+                    m.get("real_split", m.get("classifier_test_split", "")),
+                    floor.get("fid_test_vs_train", ""), m.get("seed", "")])
+    return out
+
+
+def _run(model, metrics, n, seed, progress):
+    if not model:
+        raise PlaygroundError("choose a model")
+    if not metrics:
+        raise PlaygroundError("choose at least one metric")
+    return api.evaluate(model, metrics, n=int(n), seed=parse_seed(seed), progress=progress)
+
+
+@user_errors
+def evaluate(model, metrics, n, seed, progress=gr.Progress()):
+    return pd.DataFrame(rows(_run(model, metrics, n, seed, progress)), columns=COLUMNS)
+
+
+@user_errors
+def compare(model_a, model_b, metrics, n, seed, progress=gr.Progress()):
+    """Both models, same seed, same sample count, same feature network (that of model A's data)."""
+    if model_a == model_b:
+        raise PlaygroundError("pick two different models to compare")
+    a = _run(model_a, metrics, n, seed, progress)
+    b = _run(model_b, metrics, n, seed, progress)
+    table = []
+    for name in a["metrics"]:
+        ma, mb = a["metrics"][name], b["metrics"].get(name, {})
+        net_a, net_b = ma.get("feature_network"), mb.get("feature_network")
+        if net_a != net_b:  # never show numbers from different networks as comparable
+            table.append([name, ma["value"], mb.get("value"), f"NOT COMPARABLE: {net_a} vs {net_b}"])
+        else:
+            table.append([name, ma["value"], mb.get("value"), net_a or ""])
+    return pd.DataFrame(table, columns=["metric", model_a, model_b, "feature network (same for both)"])
+
+
+def build(ctx) -> None:
+    choices = ctx.model_choices()
+    first = choices[0][1] if choices else None
+    gr.Markdown("FID/IS/KID/precision-recall come from **torch-fidelity**. Without Inception-v3 weights on "
+                "this machine they use the project's own classifier for the model's dataset as the feature "
+                "network: those numbers are only comparable with others from the *same* network (see the "
+                "table's provenance columns), and the real-vs-real floor shows how close to real is possible.")
+    with gr.Row():
+        model = gr.Dropdown(choices, value=first, label="Model", elem_id="ev-model", scale=3)
+        refresh = gr.Button("↻", scale=0, min_width=50)
+        metrics = gr.CheckboxGroup(METRICS, value=["fid", "isc"], label="Metrics", elem_id="ev-metrics", scale=4)
+    with gr.Row():
+        n = gr.Slider(100, 10000, value=2000, step=100, label="generated samples", elem_id="ev-n")
+        seed = gr.Number(0, precision=0, minimum=0, label="seed")
+        go = gr.Button("Evaluate", variant="primary", elem_id="ev-go")
+    table = gr.Dataframe(headers=COLUMNS, label="Results", wrap=True, elem_id="ev-table")
+    with gr.Accordion("Compare two models (same seeds, same feature network)", open=False):
+        with gr.Row():
+            model_b = gr.Dropdown(choices, value=choices[1][1] if len(choices) > 1 else None, label="Model B")
+            go_cmp = gr.Button("Compare")
+        cmp_table = gr.Dataframe(label="Comparison", wrap=True, elem_id="ev-compare")
+
+    go.click(evaluate, [model, metrics, n, seed], table, api_name="evaluate")
+    go_cmp.click(compare, [model, model_b, metrics, n, seed], cmp_table, api_name="evaluate_compare")
+    refresh.click(lambda a, b: (gr.Dropdown(choices=ctx.model_choices(), value=a),
+                                gr.Dropdown(choices=ctx.model_choices(), value=b)),
+                  [model, model_b], [model, model_b], api_name="evaluate_refresh_models")
