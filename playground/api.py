@@ -31,7 +31,7 @@ from .imaging import grid, to_pil
 from .models import LoadedModel, load_model
 
 __all__ = ["TrainSpec", "Event", "JobManager", "Limits", "export_run", "import_run", "extract_image_zip", "list_models", "list_families", "list_datasets", "load", "sample",
-           "sample_with_labels", "interpolate", "write_samples", "train", "evaluate", "MAX_SAMPLES"]
+           "sample_with_labels", "interpolate", "translate", "translate_batch", "write_samples", "train", "evaluate", "MAX_SAMPLES"]
 
 MAX_SAMPLES = 1024
 MAX_SEED = 2**32 - 1
@@ -131,6 +131,8 @@ def sample_with_labels(name: str, n: int, seed: int, labels: Sequence[int] | Non
                        **controls) -> tuple[np.ndarray, np.ndarray | None]:
     _check_n_seed(n, seed)
     model = load(name)
+    if model.family == "cyclegan":
+        raise PlaygroundError(f"{name} translates images between two domains: use translate, not sample")
     c = _labels_for(model, n, labels)
     images = _generate(model, with_controls(model, latents(model, n, seed), controls), c)
     return images, (None if c is None else c.numpy())
@@ -177,6 +179,62 @@ def code_sweep(name: str, seed: int, code: int, values: Sequence[float],
     z[:, G.noise_dim + code] = torch.tensor([float(v) for v in values]).repeat(K)
     c = torch.arange(K).repeat_interleave(cols)
     return _generate(model, z, c)
+
+
+def _translator(name: str) -> LoadedModel:
+    model = load(name)
+    if not hasattr(model.G, "G_AB"):
+        raise PlaygroundError(f"{name} is a {model.family} model, not a two-domain translator")
+    return model
+
+
+def _check_direction(direction: str) -> None:
+    if direction not in ("a2b", "b2a"):
+        raise PlaygroundError(f"direction must be 'a2b' or 'b2a', not {direction!r}")
+
+
+@torch.no_grad()
+def translate(name: str, image, direction: str = "a2b") -> dict:
+    """Translate one image (path, bytes, PIL or uint8 array; any mode and size).
+
+    Returns {"input", "translated", "reconstructed"} as uint8 [H, W, C], the domain names, and
+    "conversions": what was done to the input to match the model (greyscale, crop, resize...)."""
+    from .imageio import open_image, to_model_input
+
+    _check_direction(direction)
+    model = _translator(name)
+    T = model.G
+    arr, steps = to_model_input(open_image(image), T.img_resolution, T.img_channels, dark_background=True)
+    dev = next(T.parameters()).device
+    x = torch.from_numpy(arr.copy()).permute(2, 0, 1).unsqueeze(0).float().div(127.5).sub(1).to(dev)
+    back = "b2a" if direction == "a2b" else "a2b"
+    y = T(x, direction)
+    rec = T(y, back)
+    src, dst = (T.domain_names if direction == "a2b" else T.domain_names[::-1])
+    return {"input": arr, "translated": to_uint8(y).numpy()[0], "reconstructed": to_uint8(rec).numpy()[0],
+            "source": src, "target": dst, "conversions": steps or ["none: the image already matched"]}
+
+
+@torch.no_grad()
+def translate_batch(name: str, direction: str = "a2b", n: int = 16, seed: int = 0) -> np.ndarray:
+    """n held-out test images of the source domain: rows of inputs, translations, reconstructions."""
+    from .data import load_dataset
+
+    _check_direction(direction)
+    _check_n_seed(n, seed)
+    model = _translator(name)
+    T, cfg = model.G, model.meta["config"]
+    src = cfg["domain_a"] if direction == "a2b" else cfg["domain_b"]
+    ds = load_dataset(model.meta["dataset"].split(":")[0] + f":{src}", "test")
+    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n]
+    x = ds.images[idx].float().div(127.5).sub(1).to(next(T.parameters()).device)
+    y = T(x, direction)
+    rec = T(y, "b2a" if direction == "a2b" else "a2b")
+    cols = min(n, 8)
+    rows = []
+    for i in range(0, len(x), cols):  # input row, translated row, reconstructed row per chunk
+        rows += [x[i:i + cols], y[i:i + cols], rec[i:i + cols]]
+    return grid(to_uint8(torch.cat(rows)).numpy(), nrow=cols)
 
 
 def write_samples(out: str | Path, images: np.ndarray, labels: np.ndarray | None,

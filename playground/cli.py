@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--out", required=True)
 
+    tr = sub.add_parser("translate", help="translate an image with a two-domain model (CycleGAN)")
+    tr.add_argument("model")
+    tr.add_argument("--input", required=True)
+    tr.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
+    tr.add_argument("--out", required=True, help=".png: input | translated | reconstructed")
+
     k = sub.add_parser("card", help="rewrite a shipped model's card.md (and the README table)")
     k.add_argument("model", nargs="?", default=None, help="default: every shipped model")
     return p
@@ -189,6 +195,19 @@ def _cmd_train_classifier(a) -> int:
     return 0
 
 
+def _cmd_translate(a) -> int:
+    import numpy as np
+
+    from . import api
+
+    res = api.translate(a.model, a.input, a.direction)
+    strip = np.stack([res["input"], res["translated"], res["reconstructed"]])
+    api.write_samples(a.out, strip, None, nrow=3)
+    print(f"{res['source']} -> {res['target']}; input conversions: {'; '.join(res['conversions'])}")
+    print(f"wrote input | translated | reconstructed to {a.out}")
+    return 0
+
+
 def _cmd_card(a) -> int:
     from .cards import write_cards
 
@@ -199,7 +218,7 @@ def _cmd_card(a) -> int:
 
 COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary,
             "eval": _cmd_eval, "bench": _cmd_bench, "train-classifier": _cmd_train_classifier,
-            "card": _cmd_card}
+            "card": _cmd_card, "translate": _cmd_translate}
 
 
 def main(argv: list[str] | None = None) -> int:

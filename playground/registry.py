@@ -19,6 +19,7 @@ FAMILY_MODULES: tuple[tuple[str, str], ...] = (
     ("wgan", "playground.families.wgan"),
     ("wgan-gp", "playground.families.wgan_gp"),
     ("infogan", "playground.families.infogan"),
+    ("cyclegan", "playground.families.cyclegan"),
 )
 
 # name -> (checkpoint folder under checkpoints/, one-line description)
@@ -29,6 +30,8 @@ SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
     ("wgan-gp-fashion", "wgan-gp-fashion", "WGAN-GP (LayerNorm critic), Fashion-MNIST"),
     ("infogan-mnist", "infogan-mnist", "InfoGAN, unsupervised, 4,500 offline MNIST digits"),
     ("infogan-fashion", "infogan-fashion", "InfoGAN, unsupervised, Fashion-MNIST"),
+    ("cyclegan-sneaker-boot", "cyclegan-sneaker-boot", "CycleGAN, Fashion-MNIST sneakers <-> ankle boots"),
+    ("cyclegan-trouser-dress", "cyclegan-trouser-dress", "CycleGAN, Fashion-MNIST trousers <-> dresses"),
 )
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"

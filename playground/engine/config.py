@@ -57,4 +57,11 @@ def fit_to_dataset(cfg, family, ds) -> Any:
             raise PlaygroundError(f"{family.NAME} is conditional and needs a labelled dataset; "
                                   f"{ds.name} has no class labels")
         updates["num_classes"] = ds.num_classes
+    if hasattr(cfg, "domain_a"):  # two-domain families: the dataset's two classes are A and B
+        present = sorted(set(ds.labels.tolist())) if ds.labels is not None else []
+        if len(present) != 2:
+            raise PlaygroundError(f"{family.NAME} needs exactly two classes (domains A and B), e.g. "
+                                  f"'fashion:7,9' or a folder with two sub-folders; {ds.name} has {len(present)}")
+        updates.update(domain_a=present[0], domain_b=present[1],
+                       domain_names=(ds.class_names[present[0]], ds.class_names[present[1]]))
     return dataclasses.replace(cfg, **updates)

@@ -167,6 +167,8 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
     ds = load_dataset(spec.dataset, "train", data_dir=spec.data_dir, allow_download=spec.allow_download)
     cfg = make_config(family, spec.overrides, base=saved["config"] if saved else None)
     cfg = fit_to_dataset(cfg, family, ds)
+    if hasattr(cfg, "total_steps"):  # schedules (e.g. CycleGAN's lr decay) need the run's length
+        cfg = dataclasses.replace(cfg, total_steps=spec.steps)
     try:
         nets = {k: v.to(device) for k, v in family.build(cfg).items()}
         sampler = BatchSampler(ds, spec.batch_size, spec.seed, device)
@@ -184,7 +186,11 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         ctx.step = int(saved["step"])
         ctx.extra["history"] = saved.get("history", []) + [{"command": saved.get("command", ""),
                                                             "to_step": ctx.step}]
-    fixed_z, fixed_c = _fixed_inputs(nets["G"], spec.seed, device)
+    if hasattr(family, "sample_grid"):  # e.g. translation families show inputs and outputs
+        preview = lambda G: family.sample_grid(ctx, G)  # noqa: E731
+    else:
+        fixed_z, fixed_c = _fixed_inputs(nets["G"], spec.seed, device)
+        preview = lambda G: _grid(G, fixed_z, fixed_c)  # noqa: E731
     tb = TBLogger(spec.logdir)
     tb.text("config", f"family={family.NAME} dataset={ds.name} spec={spec} cfg={cfg}")
 
@@ -211,7 +217,7 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
                 tb.scalars(s, values)
                 yield Event("step", s, spec.steps, values)
             if s % spec.sample_every == 0 or s == spec.steps:
-                img = _grid(ema if ema is not None else nets["G"], fixed_z, fixed_c)
+                img = preview(ema if ema is not None else nets["G"])
                 tb.image(s, "samples", img)
                 yield Event("samples", s, spec.steps, image=img)
             if at_ckpt:

@@ -77,6 +77,8 @@ def classifier_dir(dataset: str) -> Path:
 
 
 def load_classifier(dataset: str, device: str = "cpu") -> tuple[Classifier, dict]:
+    """The classifier for a dataset (class subsets like 'fashion:7,9' use the full one)."""
+    dataset = dataset.split(":")[0]
     path = classifier_dir(dataset)
     if not (path / checkpoint.CONFIG_FILE).is_file():
         raise PlaygroundError(
@@ -96,7 +98,7 @@ def predict(net: Classifier, images: torch.Tensor, batch: int = 1000) -> torch.T
 
 
 def accuracy_on(net: Classifier, dataset: str, split: str = "test") -> float:
-    ds = load_dataset(dataset, split)
+    ds = load_dataset(dataset.split(":")[0], split)
     pred = predict(net, to_float(ds.images))
     return (pred == ds.labels).float().mean().item()
 

@@ -54,7 +54,7 @@ def conditional_accuracy(name: str, n_per_class: int, seed: int) -> dict:
 
 
 FIDELITY = ("fid", "isc", "kid", "prc")
-METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid")
+METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid", "translation")
 
 
 def _fidelity_entries(res: dict) -> dict:
@@ -103,6 +103,12 @@ def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0
             res.update(classifier_provenance(model.meta["dataset"], net, cmeta))
             res["continuous_codes"] = continuous_effects(model, seed=seed)
             results[m] = res
+        elif m == "translation":
+            from .translation import translation_metrics
+
+            net, cmeta = load_classifier(model.meta["dataset"])
+            results[m] = {**translation_metrics(model, min(n, 1000), seed),
+                          **classifier_provenance(model.meta["dataset"].split(":")[0], net, cmeta)}
         elif m == "per-class-fid":
             from .fidelity import per_class_fid
 

@@ -1,0 +1,228 @@
+"""CycleGAN (Zhu et al. 2017): unpaired translation between domains A and B.
+
+G_AB: A -> B and G_BA: B -> A are ResNet-style (strided-conv downsampling, residual blocks,
+transposed-conv upsampling, InstanceNorm); D_A and D_B are PatchGANs. Least-squares adversarial
+loss, cycle consistency ||G_BA(G_AB(a)) - a||_1 weighted lambda = 10, identity loss 0.5 * lambda,
+a history pool of 50 generated images per discriminator, and a linear learning-rate decay to 0 over
+the second half of training.
+
+Data: one labelled dataset holding both domains (e.g. `fashion:7,9`, or a folder with two class
+sub-folders); each batch is split by label into A and B.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import losses
+from ..data.base import to_uint8
+from ..imaging import grid
+from ..nn.conv import norm_layer
+
+NAME = "cyclegan"
+CONDITIONAL = False
+TRANSLATION = True   # not a z -> image generator: api.translate, not api.sample
+
+
+@dataclass
+class Config:
+    domain_a: int = 0
+    domain_b: int = 1
+    domain_names: tuple = ("A", "B")
+    img_channels: int = 1
+    img_resolution: int = 28
+    num_classes: int = 0
+    ngf: int = 16
+    ndf: int = 16
+    n_res: int = 3
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5     # times lambda_cycle
+    pool_size: int = 50
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    total_steps: int = 0              # filled in by the engine (for the learning-rate decay)
+
+
+def needs_labels(cfg: Config) -> bool:
+    return True
+
+
+class ResBlock(nn.Module):
+    def __init__(self, ch: int):
+        super().__init__()
+        self.body = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3), norm_layer("instance", ch), nn.ReLU(True),
+                                  nn.ReflectionPad2d(1), nn.Conv2d(ch, ch, 3), norm_layer("instance", ch))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class ResnetGenerator(nn.Module):
+    """c7s1-ngf, d2ngf, d4ngf, n_res x R4ngf, u2ngf, ungf, c7s1-C (Johnson et al. layout)."""
+
+    def __init__(self, channels=1, ngf=16, n_res=3):
+        super().__init__()
+        layers = [nn.ReflectionPad2d(3), nn.Conv2d(channels, ngf, 7), norm_layer("instance", ngf), nn.ReLU(True)]
+        ch = ngf
+        for _ in range(2):                                            # [N, 4ngf, H/4, W/4]
+            layers += [nn.Conv2d(ch, ch * 2, 3, 2, 1), norm_layer("instance", ch * 2), nn.ReLU(True)]
+            ch *= 2
+        layers += [ResBlock(ch) for _ in range(n_res)]
+        for _ in range(2):                                            # back to [N, ngf, H, W]
+            layers += [nn.ConvTranspose2d(ch, ch // 2, 3, 2, 1, output_padding=1), norm_layer("instance", ch // 2),
+                       nn.ReLU(True)]
+            ch //= 2
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, channels, 7), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class PatchDiscriminator(nn.Module):
+    """C(ndf) - C(2ndf, IN) - C(4ndf, IN, stride 1) - 1: a score per overlapping patch."""
+
+    def __init__(self, channels=1, ndf=16):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(channels, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1), norm_layer("instance", ndf * 2), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 1, 1), norm_layer("instance", ndf * 4), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(ndf * 4, 1, 4, 1, 1))
+
+    def forward(self, x):
+        return self.net(x)                                            # [N, 1, h, w] patch scores
+
+
+class Translator(nn.Module):
+    """Both generators: what inference needs (saved as model.safetensors)."""
+
+    def __init__(self, channels=1, ngf=16, n_res=3, img_resolution=28, domain_names=("A", "B")):
+        super().__init__()
+        self.G_AB = ResnetGenerator(channels, ngf, n_res)
+        self.G_BA = ResnetGenerator(channels, ngf, n_res)
+        self.img_channels, self.img_resolution = channels, img_resolution
+        self.domain_names = tuple(domain_names)
+        self.num_classes, self.z_dim = 0, 0
+
+    def forward(self, x, direction: str = "a2b"):
+        if direction not in ("a2b", "b2a"):
+            raise ValueError("direction must be 'a2b' or 'b2a'")
+        return self.G_AB(x) if direction == "a2b" else self.G_BA(x)
+
+
+def build_generator(cfg: Config) -> Translator:
+    return Translator(cfg.img_channels, cfg.ngf, cfg.n_res, cfg.img_resolution, cfg.domain_names)
+
+
+def build(cfg: Config) -> dict:
+    if cfg.img_resolution % 4:
+        raise ValueError("CycleGAN needs a resolution divisible by 4")
+    return {"G": build_generator(cfg), "D_A": PatchDiscriminator(cfg.img_channels, cfg.ndf),
+            "D_B": PatchDiscriminator(cfg.img_channels, cfg.ndf)}
+
+
+def optimizers(cfg: Config, nets: dict) -> dict:
+    betas = (cfg.beta1, cfg.beta2)
+    return {k: torch.optim.Adam(nets[k].parameters(), lr=cfg.lr, betas=betas) for k in ("G", "D_A", "D_B")}
+
+
+def pool_query(pool: torch.Tensor | None, images: torch.Tensor, size: int, g: torch.Generator):
+    """The history buffer (Shrivastava et al. 2017): D sees a mix of new and older fakes.
+
+    Until the pool holds `size` images, new ones are added and returned. Afterwards each new image
+    is, with probability 1/2, swapped for a random stored one (which is returned instead).
+    Returns (images for D, updated pool)."""
+    images = images.detach()
+    if size == 0:
+        return images, pool
+    if pool is not None:
+        pool = pool.to(images.device)  # a resumed pool comes back on the CPU
+    out = []
+    for img in images:
+        img = img.unsqueeze(0)
+        if pool is None or len(pool) < size:
+            pool = img.clone() if pool is None else torch.cat([pool, img])
+            out.append(img)
+        elif torch.rand(1, generator=g, device=g.device).item() < 0.5:
+            i = int(torch.randint(0, len(pool), (1,), generator=g, device=g.device))
+            out.append(pool[i:i + 1].clone())
+            pool[i] = img[0]
+        else:
+            out.append(img)
+    return torch.cat(out), pool
+
+
+def _lr_factor(step: int, total: int) -> float:
+    """1 for the first half, then linearly down to 0 at the last step."""
+    if total <= 0:
+        return 1.0
+    half = total // 2
+    return 1.0 if step < half else max(0.0, 1.0 - (step - half) / max(total - half, 1))
+
+
+def _split(ctx):
+    cfg = ctx.cfg
+    x, c = ctx.next_batch()
+    a, b = x[c == cfg.domain_a], x[c == cfg.domain_b]
+    while len(a) == 0 or len(b) == 0:  # a batch holding one domain only: take the next one
+        x, c = ctx.next_batch()
+        a, b = x[c == cfg.domain_a], x[c == cfg.domain_b]
+    return a, b
+
+
+def train_step(ctx) -> dict:
+    cfg = ctx.cfg
+    T, D_A, D_B = ctx.nets["G"], ctx.nets["D_A"], ctx.nets["D_B"]
+    factor = _lr_factor(ctx.step, cfg.total_steps)
+    for opt in ctx.opts.values():
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * factor
+    a, b = _split(ctx)
+
+    # generators: fool both Ds, cycle back, and leave the target domain's images alone
+    fake_b, fake_a = T.G_AB(a), T.G_BA(b)
+    for p in (*D_A.parameters(), *D_B.parameters()):
+        p.requires_grad_(False)
+    adv = losses.g_lsgan(D_B(fake_b)) + losses.g_lsgan(D_A(fake_a))
+    cycle = losses.cycle_l1(a, T.G_BA(fake_b)) + losses.cycle_l1(b, T.G_AB(fake_a))
+    ident = losses.cycle_l1(b, T.G_AB(b)) + losses.cycle_l1(a, T.G_BA(a))
+    g_loss = adv + cfg.lambda_cycle * cycle + cfg.lambda_cycle * cfg.lambda_identity * ident
+    ctx.opts["G"].zero_grad(set_to_none=True)
+    g_loss.backward()
+    ctx.opts["G"].step()
+    for p in (*D_A.parameters(), *D_B.parameters()):
+        p.requires_grad_(True)
+
+    # discriminators, on fakes drawn from the history pools
+    pool_a, pool_b = ctx.extra.get("pool_a"), ctx.extra.get("pool_b")
+    hist_a, pool_a = pool_query(pool_a, fake_a, cfg.pool_size, ctx.gen)
+    hist_b, pool_b = pool_query(pool_b, fake_b, cfg.pool_size, ctx.gen)
+    ctx.extra["pool_a"], ctx.extra["pool_b"] = pool_a, pool_b
+    d_a = losses.d_lsgan(D_A(a), D_A(hist_a))
+    d_b = losses.d_lsgan(D_B(b), D_B(hist_b))
+    for key, loss in (("D_A", d_a), ("D_B", d_b)):
+        ctx.opts[key].zero_grad(set_to_none=True)
+        loss.backward()
+        ctx.opts[key].step()
+    return {"G/loss": g_loss.detach(), "G/adv": adv.detach(), "G/cycle": cycle.detach(),
+            "G/identity": ident.detach(), "D/loss": ((d_a + d_b) / 2).detach(), "lr": torch.tensor(cfg.lr * factor)}
+
+
+@torch.no_grad()
+def sample_grid(ctx, T) -> np.ndarray:
+    """Rows: 8 fixed A images, their translations; 8 fixed B images, their translations."""
+    cfg, s = ctx.cfg, ctx.sampler
+    a = s.images[(s.labels == cfg.domain_a).nonzero().squeeze(1)[:8]]
+    b = s.images[(s.labels == cfg.domain_b).nonzero().squeeze(1)[:8]]
+    a, b = a.float() / 127.5 - 1, b.float() / 127.5 - 1
+    was = T.training
+    T.eval()
+    rows = torch.cat([a, T.G_AB(a), b, T.G_BA(b)])
+    T.train(was)
+    return grid(to_uint8(rows).numpy(), nrow=8)

@@ -1,0 +1,88 @@
+"""Tab "Domain translation": CycleGAN pairs, a gallery of held-out test images or an upload."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from .. import api
+from ..data import load_dataset
+from ..errors import PlaygroundError
+from .common import for_display, user_errors
+
+GALLERY = 12
+
+
+def _test_images(model_name: str, direction: str):
+    """The first held-out test images of the source domain, uint8 [N, H, W, C]."""
+    model = api.load(model_name)
+    cfg = model.meta["config"]
+    src = cfg["domain_a"] if direction == "a2b" else cfg["domain_b"]
+    ds = load_dataset(model.meta["dataset"].split(":")[0] + f":{src}", "test")
+    return ds.images[:GALLERY].permute(0, 2, 3, 1).numpy()
+
+
+def _gallery(model_name: str, direction: str) -> list:
+    return [for_display(img, 112) for img in _test_images(model_name, direction)]
+
+
+def _direction_choices(model_name: str) -> list[tuple[str, str]]:
+    a, b = api.load(model_name).G.domain_names
+    return [(f"{a} → {b}", "a2b"), (f"{b} → {a}", "b2a")]
+
+
+@user_errors
+def run(model_name, direction, image):
+    if image is None:
+        raise PlaygroundError("pick a test image from the gallery or upload one")
+    res = api.translate(model_name, image, direction)
+    note = f"**{res['source']} → {res['target']}** · input conversions: " + "; ".join(res["conversions"])
+    return (for_display(res["input"], 224), for_display(res["translated"], 224),
+            for_display(res["reconstructed"], 224), note)
+
+
+@user_errors
+def batch(model_name, direction):
+    return for_display(api.translate_batch(model_name, direction, n=16), 600)
+
+
+@user_errors
+def on_change(model_name, direction):
+    return gr.Radio(choices=_direction_choices(model_name), value=direction), _gallery(model_name, direction)
+
+
+def build(ctx) -> None:
+    names = [m["name"] for m in ctx.models(lambda m: m["family"] == "cyclegan")]
+    if not names:
+        gr.Markdown("No translation model installed: train one with "
+                    "`python -m playground train cyclegan --dataset fashion:7,9 --out DIR`.")
+        return
+    with gr.Row():
+        model = gr.Dropdown(names, value=names[0], label="Pair", elem_id="tl-model")
+        direction = gr.Radio(_direction_choices(names[0]), value="a2b", label="Direction", elem_id="tl-direction")
+    with gr.Row():
+        with gr.Column(scale=1):
+            gallery = gr.Gallery(_gallery(names[0], "a2b"), label="Held-out test images (click one)", columns=6,
+                                 height=260, allow_preview=False, elem_id="tl-gallery")
+            upload = gr.Image(label="…or upload any image", type="numpy", image_mode=None, sources=["upload"],
+                              elem_id="tl-upload")
+        with gr.Column(scale=2):
+            with gr.Row():
+                out_in = gr.Image(label="input (as the model sees it)", format="png", interactive=False,
+                                  elem_classes=["pixelated"])
+                out_tr = gr.Image(label="translated", format="png", interactive=False, elem_id="tl-translated",
+                                  elem_classes=["pixelated"])
+                out_rec = gr.Image(label="reconstructed", format="png", interactive=False, elem_classes=["pixelated"])
+            note = gr.Markdown(elem_id="tl-note")
+    with gr.Accordion("Batch view: 16 test images (rows: input, translated, reconstructed)", open=False):
+        go_batch = gr.Button("Translate 16 test images")
+        batch_img = gr.Image(format="png", interactive=False, elem_classes=["pixelated"], elem_id="tl-batch")
+
+    def pick(model_name, direction, evt: gr.SelectData):
+        return run(model_name, direction, _test_images(model_name, direction)[evt.index])
+
+    gallery.select(pick, [model, direction], [out_in, out_tr, out_rec, note], api_name="translate_gallery_pick",
+                   api_visibility="private")
+    upload.upload(run, [model, direction, upload], [out_in, out_tr, out_rec, note], api_name="translate")
+    go_batch.click(batch, [model, direction], batch_img, api_name="translate_batch")
+    gr.on([model.change, direction.change], on_change, [model, direction], [direction, gallery],
+          api_name="translate_options")
