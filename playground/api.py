@@ -31,7 +31,8 @@ from .imaging import grid, to_pil
 from .models import LoadedModel, load_model
 
 __all__ = ["TrainSpec", "Event", "JobManager", "Limits", "export_run", "import_run", "extract_image_zip", "list_models", "list_families", "list_datasets", "load", "sample",
-           "sample_with_labels", "interpolate", "translate", "translate_batch", "write_samples", "train", "evaluate", "MAX_SAMPLES"]
+           "sample_with_labels", "interpolate", "translate", "translate_batch", "upscale",
+           "check_against_ground_truth", "write_samples", "train", "evaluate", "MAX_SAMPLES"]
 
 MAX_SAMPLES = 1024
 MAX_SEED = 2**32 - 1
@@ -133,6 +134,8 @@ def sample_with_labels(name: str, n: int, seed: int, labels: Sequence[int] | Non
     model = load(name)
     if model.family == "cyclegan":
         raise PlaygroundError(f"{name} translates images between two domains: use translate, not sample")
+    if model.family == "srgan":
+        raise PlaygroundError(f"{name} is a super-resolution model: use upscale, not sample")
     c = _labels_for(model, n, labels)
     images = _generate(model, with_controls(model, latents(model, n, seed), controls), c)
     return images, (None if c is None else c.numpy())
@@ -235,6 +238,84 @@ def translate_batch(name: str, direction: str = "a2b", n: int = 16, seed: int = 
     for i in range(0, len(x), cols):  # input row, translated row, reconstructed row per chunk
         rows += [x[i:i + cols], y[i:i + cols], rec[i:i + cols]]
     return grid(to_uint8(torch.cat(rows)).numpy(), nrow=cols)
+
+
+SR_MAX_PIXELS = int(os.environ.get("PLAYGROUND_SR_MAX_PIXELS", 1024 * 1024))
+
+
+def _upscaler(name: str) -> LoadedModel:
+    model = load(name)
+    if not hasattr(model.G, "scale"):
+        raise PlaygroundError(f"{name} is a {model.family} model, not a super-resolution model")
+    return model
+
+
+@torch.no_grad()
+def _sr_tiled(G, lr: torch.Tensor, tile: int = 128, overlap: int = 24) -> torch.Tensor:
+    """Upscale [1, C, h, w] in overlapping tiles; each tile contributes only its core, so with an
+    overlap beyond the receptive field the result equals whole-image inference."""
+    _, c, h, w = lr.shape
+    s = G.scale
+    if h <= tile and w <= tile:
+        return G(lr)
+    core = tile - 2 * overlap
+    out = torch.empty(1, c, h * s, w * s, device=lr.device)
+    for y in range(0, h, core):
+        for x in range(0, w, core):
+            y0, x0 = max(0, y - overlap), max(0, x - overlap)
+            y1, x1 = min(h, y + core + overlap), min(w, x + core + overlap)
+            sr = G(lr[:, :, y0:y1, x0:x1])
+            cy, cx = min(core, h - y), min(core, w - x)
+            out[:, :, y * s:(y + cy) * s, x * s:(x + cx) * s] = \
+                sr[:, :, (y - y0) * s:(y - y0 + cy) * s, (x - x0) * s:(x - x0 + cx) * s]
+    return out
+
+
+def _to_tensor(arr: np.ndarray, device) -> torch.Tensor:
+    return torch.from_numpy(np.array(arr, dtype=np.uint8, copy=True)).permute(2, 0, 1).unsqueeze(0).float().div(127.5).sub(1).to(device)
+
+
+def upscale(name: str, image, tile: int = 128) -> dict:
+    """Super-resolve any image x4 (path, bytes, PIL or uint8 array). Returns {"sr", "bicubic"}
+    uint8 [H*4, W*4, 3] and "conversions" (what was done to the input)."""
+    from .families.srgan import bicubic_up
+    from .imageio import normalise_mode, open_image
+
+    model = _upscaler(name)
+    G = model.G
+    im, steps = normalise_mode(open_image(image), 3, dark_background=False)
+    if im.size[0] * im.size[1] > SR_MAX_PIXELS:
+        raise PlaygroundError(f"input is {im.size[0]}x{im.size[1]}; the limit for upscaling is "
+                              f"{SR_MAX_PIXELS:,} pixels (PLAYGROUND_SR_MAX_PIXELS)")
+    arr = np.asarray(im, dtype=np.uint8)
+    lr = _to_tensor(arr, next(G.parameters()).device)
+    sr = _sr_tiled(G, lr, tile=tile).clamp(-1, 1)
+    return {"sr": to_uint8(sr).numpy()[0], "bicubic": to_uint8(bicubic_up(lr, G.scale)).numpy()[0],
+            "conversions": steps or ["none: the image was already 8-bit RGB"],
+            "input_size": im.size, "output_size": (im.size[0] * G.scale, im.size[1] * G.scale)}
+
+
+def check_against_ground_truth(name: str, image) -> dict:
+    """Downsample the given (HR) image x4, upscale it back with the model and with bicubic, and
+    measure both against the original: PSNR/SSIM on Y with a 4-px border shave."""
+    from .eval.sr_metrics import psnr_y, ssim_y
+    from .families.srgan import bicubic_down
+    from .imageio import normalise_mode, open_image
+
+    model = _upscaler(name)
+    s = model.G.scale
+    im, steps = normalise_mode(open_image(image), 3, dark_background=False)
+    hr = np.asarray(im, dtype=np.uint8)
+    h, w = hr.shape[0] // s * s, hr.shape[1] // s * s
+    if h < 8 * s or w < 8 * s:
+        raise PlaygroundError(f"image is too small to check: need at least {8 * s}x{8 * s}")
+    hr = hr[:h, :w]
+    lr = to_uint8(bicubic_down(_to_tensor(hr, "cpu"), s)).numpy()[0]
+    res = upscale(name, lr)
+    metrics = {"psnr_bicubic": psnr_y(res["bicubic"], hr, s), "psnr_model": psnr_y(res["sr"], hr, s),
+               "ssim_bicubic": ssim_y(res["bicubic"], hr, s), "ssim_model": ssim_y(res["sr"], hr, s)}
+    return {"hr": hr, "lr": lr, "sr": res["sr"], "bicubic": res["bicubic"], "metrics": metrics,
+            "conversions": steps}
 
 
 def write_samples(out: str | Path, images: np.ndarray, labels: np.ndarray | None,

@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--write-card", action="store_true", help="record results in the model's card")
 
     b = sub.add_parser("bench", help="speed measurements")
-    b.add_argument("--only", default="", help="comma list: train,sample,app,fid")
+    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr")
     b.add_argument("--device", default="cpu")
     b.add_argument("--json", default=None)
 
@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--input", required=True)
     tr.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
     tr.add_argument("--out", required=True, help=".png: input | translated | reconstructed")
+
+    up = sub.add_parser("upscale", help="super-resolve an image x4")
+    up.add_argument("model")
+    up.add_argument("--input", required=True)
+    up.add_argument("--out", required=True, help=".png")
 
     k = sub.add_parser("card", help="rewrite a shipped model's card.md (and the README table)")
     k.add_argument("model", nargs="?", default=None, help="default: every shipped model")
@@ -208,6 +213,22 @@ def _cmd_translate(a) -> int:
     return 0
 
 
+def _cmd_upscale(a) -> int:
+    from . import api
+    from .imaging import to_pil
+
+    out = Path(a.out)
+    if out.suffix != ".png":
+        raise PlaygroundError(f"--out must end in .png, not {out.name!r}")
+    res = api.upscale(a.model, a.input)
+    if not out.parent.is_dir():
+        raise PlaygroundError(f"cannot write {out}: folder {out.parent} does not exist")
+    to_pil(res["sr"]).save(out)
+    w, h = res["output_size"]
+    print(f"wrote {w}x{h} to {out}; input conversions: {'; '.join(res['conversions'])}")
+    return 0
+
+
 def _cmd_card(a) -> int:
     from .cards import write_cards
 
@@ -218,7 +239,7 @@ def _cmd_card(a) -> int:
 
 COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary,
             "eval": _cmd_eval, "bench": _cmd_bench, "train-classifier": _cmd_train_classifier,
-            "card": _cmd_card, "translate": _cmd_translate}
+            "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,13 +48,10 @@ def open_image(src, max_pixels: int = MAX_PIXELS) -> Image.Image:
     return im
 
 
-def to_model_input(im: Image.Image, size: int, channels: int, dark_background: bool) -> tuple[np.ndarray, list[str]]:
-    """Convert any image to what a small model expects; say what was done.
-
-    Returns uint8 [size, size, channels] and a list of human-readable steps.
-    """
+def normalise_mode(im: Image.Image, channels: int, dark_background: bool) -> tuple[Image.Image, list[str]]:
+    """Any PIL mode -> 'L' (channels=1) or 'RGB' (channels=3); returns the steps taken."""
     steps = []
-    if im.mode in ("I;16", "I;16B", "I", "F"):
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         bits = 16 if im.mode.startswith("I;16") else 32
         arr = np.asarray(im, dtype=np.float64)
         lo, hi = float(arr.min()), float(arr.max())
@@ -73,8 +70,17 @@ def to_model_input(im: Image.Image, size: int, channels: int, dark_background: b
         im = im.convert("L")
         steps.append("converted colour to greyscale")
     elif channels == 3 and im.mode != "RGB":
+        steps.append("converted greyscale to RGB" if im.mode in ("L", "1") else f"converted {im.mode} to RGB")
         im = im.convert("RGB")
-        steps.append("converted to RGB")
+    return im, steps
+
+
+def to_model_input(im: Image.Image, size: int, channels: int, dark_background: bool) -> tuple[np.ndarray, list[str]]:
+    """Convert any image to what a small model expects; say what was done.
+
+    Returns uint8 [size, size, channels] and a list of human-readable steps.
+    """
+    im, steps = normalise_mode(im, channels, dark_background)
     w, h = im.size
     if w != h:
         s = min(w, h)

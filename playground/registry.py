@@ -20,6 +20,7 @@ FAMILY_MODULES: tuple[tuple[str, str], ...] = (
     ("wgan-gp", "playground.families.wgan_gp"),
     ("infogan", "playground.families.infogan"),
     ("cyclegan", "playground.families.cyclegan"),
+    ("srgan", "playground.families.srgan"),
 )
 
 # name -> (checkpoint folder under checkpoints/, one-line description)
@@ -29,9 +30,10 @@ SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
     ("dcgan-fashion", "dcgan-fashion", "DCGAN, Fashion-MNIST"),
     ("wgan-gp-fashion", "wgan-gp-fashion", "WGAN-GP (LayerNorm critic), Fashion-MNIST"),
     ("infogan-mnist", "infogan-mnist", "InfoGAN, unsupervised, 4,500 offline MNIST digits"),
-    ("infogan-fashion", "infogan-fashion", "InfoGAN, unsupervised, Fashion-MNIST"),
     ("cyclegan-sneaker-boot", "cyclegan-sneaker-boot", "CycleGAN, Fashion-MNIST sneakers <-> ankle boots"),
     ("cyclegan-trouser-dress", "cyclegan-trouser-dress", "CycleGAN, Fashion-MNIST trousers <-> dresses"),
+    ("srresnet-x4", "srresnet-x4", "SRResNet x4 (pixel loss), scikit-image photos"),
+    ("srgan-x4", "srgan-x4", "SRGAN x4 (adversarial + content loss), scikit-image photos"),
 )
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"

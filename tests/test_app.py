@@ -39,7 +39,7 @@ def test_every_public_endpoint_is_named(client):
             "/infogan_image", "/infogan_sweep", "/infogan_model", "/infogan_random_seed",
             "/train_family_defaults", "/train_start", "/train_stop", "/train_resume", "/train_status",
             "/train_download", "/train_upload_run", "/lab_train", "/evaluate", "/evaluate_compare",
-            "/evaluate_refresh_models"} <= names
+            "/evaluate_refresh_models", "/translate", "/translate_batch", "/translate_options"} <= names
 
 
 def test_generate_one_row_per_class(client):
@@ -157,3 +157,18 @@ def test_evaluate_endpoints(client):
         client.predict("cgan-mnist", [], 200, 0, api_name="/evaluate")
     with pytest.raises(AppError, match="unconditional"):
         client.predict("dcgan-fashion", ["cond-acc"], 200, 0, api_name="/evaluate")
+
+
+def test_translate_endpoints(client, tmp_path):
+    from gradio_client import handle_file
+
+    Image.fromarray(np.full((50, 40, 3), 240, np.uint8)).save(tmp_path / "shoe.png")
+    inp, out, rec, note = client.predict("cyclegan-sneaker-boot", "a2b", handle_file(str(tmp_path / "shoe.png")),
+                                         api_name="/translate")
+    assert "Sneaker → Ankle boot" in note and "greyscale" in note
+    assert np.asarray(Image.open(out)).shape == np.asarray(Image.open(inp)).shape
+    batch = np.asarray(Image.open(client.predict("cyclegan-sneaker-boot", "b2a", api_name="/translate_batch")))
+    assert batch.shape[0] > 100
+    opts = client.predict("cyclegan-trouser-dress", "a2b", api_name="/translate_options")
+    assert "Trouser" in str(opts)
+    client.predict("cyclegan-sneaker-boot", "a2b", api_name="/translate_options")

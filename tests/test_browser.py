@@ -83,3 +83,17 @@ def test_train_tab_streams_plot_and_grid(page):
                            timeout=60000)
     page.wait_for_timeout(1500)
     page.screenshot(path="/tmp/train-tab.png", full_page=True)
+
+
+def test_translation_upload(page, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    img = np.zeros((64, 48, 3), np.uint8)
+    img[10:50, 8:40] = 220
+    Image.fromarray(img).save(tmp_path / "upload.png")
+    page.get_by_role("tab", name="Domain translation").click()
+    page.locator("#tl-upload input[type=file]").set_input_files(str(tmp_path / "upload.png"))
+    image_digest(page, "tl-translated", timeout_ms=30000)
+    page.wait_for_function("() => document.querySelector('#tl-note').innerText.includes('→')", timeout=30000)
+    assert "resized" in page.locator("#tl-note").inner_text()

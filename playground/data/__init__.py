@@ -5,6 +5,7 @@
   mnist              full MNIST (idx folder, torchvision cache, or download when allowed)
   fashion            Fashion-MNIST (Debian dataset-fashion-mnist, idx folder, torchvision)
   folder:PATH        a folder of images (class sub-folders become labels)
+  photos[:PATH]      64x64 crops of scikit-image's photos (or a folder's) for super-resolution
   NAME:3,7           any labelled dataset restricted to some classes (labels kept as-is)
 """
 

@@ -59,7 +59,7 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 def dataset_names() -> list[str]:
-    return ["mnist5k", "mnist", "fashion", "folder:PATH"]
+    return ["mnist5k", "mnist", "fashion", "folder:PATH", "photos", "photos:PATH"]
 
 
 def _select_classes(ds: ImageDataset, classes: str) -> ImageDataset:
@@ -79,12 +79,14 @@ def _select_classes(ds: ImageDataset, classes: str) -> ImageDataset:
 def load_dataset(spec: str, split: str = "train", *, data_dir: str | None = None,
                  allow_download: bool = False) -> ImageDataset:
     """Load a dataset by name (see package docstring). Errors name every place looked."""
-    from . import fashion, folder, mnist  # local: keeps `import playground.data` cheap
+    from . import fashion, folder, mnist, photos  # local: keeps `import playground.data` cheap
 
     if split not in ("train", "test"):
         raise PlaygroundError(f"split must be 'train' or 'test', not {split!r}")
     if spec.startswith("folder:"):
         return folder.load_folder(spec[len("folder:"):])
+    if spec == "photos" or spec.startswith("photos:"):
+        return photos.load_photo_patches(spec, split)
     name, _, classes = spec.partition(":")
     loaders = {
         "mnist5k": lambda: mnist.load_mnist5k(split),

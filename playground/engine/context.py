@@ -52,6 +52,7 @@ class StepContext:
     images_seen: int = 0
     step: int = 0
     extra: dict = field(default_factory=dict)   # family-owned state that must survive resume
+    extra_modules: dict = field(default_factory=dict)  # family-owned helpers (e.g. a frozen VGG): not saved
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         x, c = self.sampler.batch(self.batches_seen)

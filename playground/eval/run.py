@@ -54,7 +54,7 @@ def conditional_accuracy(name: str, n_per_class: int, seed: int) -> dict:
 
 
 FIDELITY = ("fid", "isc", "kid", "prc")
-METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid", "translation")
+METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid", "translation", "sr")
 
 
 def _fidelity_entries(res: dict) -> dict:
@@ -109,6 +109,10 @@ def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0
             net, cmeta = load_classifier(model.meta["dataset"])
             results[m] = {**translation_metrics(model, min(n, 1000), seed),
                           **classifier_provenance(model.meta["dataset"].split(":")[0], net, cmeta)}
+        elif m == "sr":
+            from .sr_metrics import sr_benchmark
+
+            results[m] = sr_benchmark(name, seed)
         elif m == "per-class-fid":
             from .fidelity import per_class_fid
 

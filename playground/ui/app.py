@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import evaluate, generate, infogan, train, translate
+from . import evaluate, generate, infogan, superres, train, translate
 from .context import AppContext
 
 CSS = """
@@ -16,6 +16,7 @@ TABS = (
     ("Conditional generation", generate.build),
     ("InfoGAN codes", infogan.build),
     ("Domain translation", translate.build),
+    ("Super-resolution", superres.build),
     ("Train", train.build),
     ("Evaluate", evaluate.build),
 )

@@ -1,0 +1,228 @@
+"""SRGAN (Ledig et al. 2017): x4 super-resolution.
+
+Phase "pixel" trains the SRResNet generator alone on a pixel loss (ships as srresnet-x4); phase
+"gan" continues from it with content + 1e-3 x adversarial loss (ships as srgan-x4). The generator
+is SRResNet: conv9-PReLU, B residual blocks (conv-BN-PReLU-conv-BN), conv-BN with a long skip,
+two conv + PixelShuffle(2) + PReLU stages, conv9. The discriminator is SRGAN's: strided conv-BN-
+LeakyReLU blocks doubling the width, then dense-LeakyReLU-dense (global average pooling first, so
+any patch size works).
+
+Content loss: VGG19 phi_{5,4} feature distance when a VGG19 weights file is present (vgg_weights,
+or torchvision's file in the torch hub cache). This machine has none and cannot download it, so the
+documented substitute is feature matching on the discriminator's intermediate features (L1 between
+D's activations for SR and HR) plus the pixel loss; the card names which one was used.
+
+Data: HR crops (the `photos` dataset); LR inputs are made here by bicubic x4 downsampling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .. import losses
+from ..data.base import to_uint8
+from ..imaging import grid
+
+NAME = "srgan"
+CONDITIONAL = False
+UPSCALER = True
+VGG_FILE = "vgg19-dcbb9e9d.pth"
+
+
+@dataclass
+class Config:
+    phase: str = "pixel"            # pixel (SRResNet) | gan (SRGAN)
+    scale: int = 4
+    img_channels: int = 3
+    img_resolution: int = 64        # HR patch size
+    num_classes: int = 0
+    n_blocks: int = 8
+    width: int = 32
+    d_width: int = 32
+    lr: float = 2e-4
+    beta1: float = 0.9
+    beta2: float = 0.999
+    pixel_loss: str = "l1"
+    adv_weight: float = 1e-3
+    content_weight: float = 1.0
+    vgg_weights: str = ""           # VGG19 weights for the paper's content loss (else the substitute)
+    init_from: str = ""             # phase gan: the SRResNet checkpoint to start from
+
+
+def bicubic_down(hr: torch.Tensor, scale: int) -> torch.Tensor:
+    """The LR counterpart: antialiased bicubic downsampling (what PIL's BICUBIC resize does)."""
+    return F.interpolate(hr, scale_factor=1 / scale, mode="bicubic", antialias=True, align_corners=False).clamp(-1, 1)
+
+
+def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
+    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)
+
+
+class Residual(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(ch, ch, 3, 1, 1), nn.BatchNorm2d(ch), nn.PReLU(ch),
+                                  nn.Conv2d(ch, ch, 3, 1, 1), nn.BatchNorm2d(ch))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class SRResNet(nn.Module):
+    def __init__(self, channels=3, width=32, n_blocks=8, scale=4):
+        super().__init__()
+        if scale not in (2, 4):
+            raise ValueError("scale must be 2 or 4")
+        self.scale, self.img_channels, self.num_classes, self.z_dim = scale, channels, 0, 0
+        self.head = nn.Sequential(nn.Conv2d(channels, width, 9, 1, 4), nn.PReLU(width))
+        self.blocks = nn.Sequential(*[Residual(width) for _ in range(n_blocks)],
+                                    nn.Conv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width))
+        ups = []
+        for _ in range({2: 1, 4: 2}[scale]):                           # each stage: x2 via PixelShuffle
+            ups += [nn.Conv2d(width, width * 4, 3, 1, 1), nn.PixelShuffle(2), nn.PReLU(width)]
+        self.up = nn.Sequential(*ups)
+        self.tail = nn.Conv2d(width, channels, 9, 1, 4)
+
+    def forward(self, lr):                                             # [N, C, h, w] in [-1, 1]
+        h = self.head(lr)
+        h = h + self.blocks(h)                                         # long skip
+        return self.tail(self.up(h))                                   # [N, C, 4h, 4w]
+
+
+class SRDiscriminator(nn.Module):
+    def __init__(self, channels=3, width=32):
+        super().__init__()
+        layers, ch_in = [nn.Conv2d(channels, width, 3, 1, 1), nn.LeakyReLU(0.2, True)], width
+        specs = [(width, 2), (2 * width, 1), (2 * width, 2), (4 * width, 1), (4 * width, 2), (8 * width, 1), (8 * width, 2)]
+        for ch, stride in specs:
+            layers.append(nn.Sequential(nn.Conv2d(ch_in, ch, 3, stride, 1), nn.BatchNorm2d(ch), nn.LeakyReLU(0.2, True)))
+            ch_in = ch
+        self.features = nn.ModuleList(layers[:2] + layers[2:])
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(ch_in, 16 * width),
+                                  nn.LeakyReLU(0.2, True), nn.Linear(16 * width, 1))
+
+    def forward(self, x, return_features: bool = False):
+        feats = []
+        for layer in self.features:
+            x = layer(x)
+            feats.append(x)
+        out = self.head(x).squeeze(1)
+        return (out, feats[2::2]) if return_features else out
+
+
+def find_vgg(explicit: str = "") -> Path | None:
+    if explicit:
+        return Path(explicit) if Path(explicit).is_file() else None
+    hub = Path(torch.hub.get_dir()) / "checkpoints" / VGG_FILE
+    return hub if hub.is_file() else None
+
+
+class VGGContent(nn.Module):
+    """phi_{5,4}: VGG19 features up to conv5_4 (after ReLU), ImageNet-normalised input."""
+
+    def __init__(self, weights: Path):
+        super().__init__()
+        import torchvision
+
+        vgg = torchvision.models.vgg19()
+        vgg.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+        self.net = vgg.features[:36].eval()
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+    def forward(self, x):
+        return self.net(((x + 1) / 2 - self.mean) / self.std)
+
+
+def build_generator(cfg: Config) -> SRResNet:
+    return SRResNet(cfg.img_channels, cfg.width, cfg.n_blocks, cfg.scale)
+
+
+def build(cfg: Config) -> dict:
+    if cfg.phase not in ("pixel", "gan"):
+        raise ValueError("phase must be 'pixel' or 'gan'")
+    if cfg.img_resolution % cfg.scale:
+        raise ValueError(f"HR patch size must be divisible by the scale {cfg.scale}")
+    nets = {"G": build_generator(cfg)}
+    if cfg.phase == "gan":
+        nets["D"] = SRDiscriminator(cfg.img_channels, cfg.d_width)
+        if cfg.init_from:
+            from ..checkpoint import load_into, load_model_state
+
+            load_into(nets["G"], load_model_state(cfg.init_from), f"{cfg.init_from} (init_from)")
+    return nets
+
+
+def optimizers(cfg: Config, nets: dict) -> dict:
+    betas = (cfg.beta1, cfg.beta2)
+    return {k: torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=betas) for k, n in nets.items()}
+
+
+def content_network(cfg: Config, ctx) -> nn.Module | None:
+    if "vgg" not in ctx.extra_modules:
+        path = find_vgg(cfg.vgg_weights)
+        ctx.extra_modules["vgg"] = VGGContent(path).to(ctx.device) if path else None
+    return ctx.extra_modules["vgg"]
+
+
+def _pixel(sr, hr, kind):
+    return (sr - hr).abs().mean() if kind == "l1" else F.mse_loss(sr, hr)
+
+
+def train_step(ctx) -> dict:
+    cfg = ctx.cfg
+    G = ctx.nets["G"]
+    hr, _ = ctx.next_batch()                                          # [N, 3, H, W] in [-1, 1]
+    lr = bicubic_down(hr, cfg.scale)                                  # [N, 3, H/4, W/4]
+    sr = G(lr)
+    pixel = _pixel(sr, hr, cfg.pixel_loss)
+    if cfg.phase == "pixel":
+        ctx.opts["G"].zero_grad(set_to_none=True)
+        pixel.backward()
+        ctx.opts["G"].step()
+        return {"G/pixel": pixel.detach()}
+
+    D = ctx.nets["D"]
+    for p in D.parameters():
+        p.requires_grad_(False)
+    d_sr, f_sr = D(sr, return_features=True)
+    vgg = content_network(cfg, ctx)
+    if vgg is not None:
+        content = F.mse_loss(vgg(sr), vgg(hr))
+    else:  # the substitute: match D's intermediate features of SR to those of HR
+        with torch.no_grad():
+            _, f_hr = D(hr, return_features=True)
+        content = sum((a - b).abs().mean() for a, b in zip(f_sr, f_hr)) / len(f_sr)
+    adv = losses.g_nonsaturating(d_sr)
+    g_loss = cfg.content_weight * content + pixel + cfg.adv_weight * adv
+    ctx.opts["G"].zero_grad(set_to_none=True)
+    g_loss.backward()
+    ctx.opts["G"].step()
+    for p in D.parameters():
+        p.requires_grad_(True)
+    d_loss = losses.d_bce(D(hr), D(sr.detach()))
+    ctx.opts["D"].zero_grad(set_to_none=True)
+    d_loss.backward()
+    ctx.opts["D"].step()
+    return {"G/loss": g_loss.detach(), "G/pixel": pixel.detach(), "G/content": content.detach(),
+            "G/adv": adv.detach(), "D/loss": d_loss.detach()}
+
+
+@torch.no_grad()
+def sample_grid(ctx, G) -> np.ndarray:
+    """Rows: bicubic, super-resolved, HR for 4 fixed training crops."""
+    hr = ctx.sampler.images[:4].float() / 127.5 - 1
+    lr = bicubic_down(hr, ctx.cfg.scale)
+    was = G.training
+    G.eval()
+    sr = G(lr).clamp(-1, 1)
+    G.train(was)
+    return grid(to_uint8(torch.cat([bicubic_up(lr, ctx.cfg.scale), sr, hr])).numpy(), nrow=4)

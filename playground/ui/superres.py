@@ -1,0 +1,78 @@
+"""Tab "Super-resolution": bicubic vs SRResNet vs SRGAN, and a check against ground truth."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from .. import api
+from ..data.photos import HELD_OUT_PHOTOS, skimage_photo
+from ..errors import PlaygroundError
+from .common import save_png, user_errors
+
+
+def _models(ctx) -> list[str]:
+    return [m["name"] for m in ctx.models(lambda m: m["family"] == "srgan")]
+
+
+def build(ctx) -> None:
+    names = _models(ctx)
+    if not names:
+        gr.Markdown("No super-resolution model installed: train one with "
+                    "`python -m playground train srgan --dataset photos --out DIR`.")
+        return
+    examples = {n: skimage_photo(n) for n in HELD_OUT_PHOTOS}
+
+    @user_errors
+    def upscale(image, chosen):
+        if image is None:
+            raise PlaygroundError("upload an image or pick an example first")
+        if not chosen:
+            raise PlaygroundError("choose at least one model")
+        outs, notes = {}, []
+        for name in chosen:
+            res = api.upscale(name, image)
+            outs[name] = res["sr"]
+            notes = res["conversions"]
+        bic = res["bicubic"]
+        gallery = [(bic, "bicubic")] + [(img, n) for n, img in outs.items()]
+        first = outs[chosen[0]]
+        return (gallery, (bic, first), save_png(first, f"{chosen[0]}-"),
+                "Input conversions: " + "; ".join(notes) + f" · output {first.shape[1]}x{first.shape[0]}")
+
+    @user_errors
+    def check(image, chosen):
+        if image is None:
+            raise PlaygroundError("upload an image or pick an example first")
+        rows, gallery = [], []
+        for name in chosen or []:
+            res = api.check_against_ground_truth(name, image)
+            m = res["metrics"]
+            if not rows:
+                rows.append(["bicubic", round(m["psnr_bicubic"], 2), round(m["ssim_bicubic"], 4)])
+                gallery += [(res["hr"], "ground truth"), (res["bicubic"], "bicubic")]
+            rows.append([name, round(m["psnr_model"], 2), round(m["ssim_model"], 4)])
+            gallery.append((res["sr"], name))
+        if not rows:
+            raise PlaygroundError("choose at least one model")
+        return pd.DataFrame(rows, columns=["method", "PSNR (dB, Y)", "SSIM (Y)"]), gallery
+
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            image = gr.Image(label="Low-resolution input (upload)", type="numpy", image_mode=None,
+                             sources=["upload"], elem_id="sr-input")
+            gr.Examples([[examples[n]] for n in examples], inputs=image, label="Held-out photos (never trained on)")
+            chosen = gr.CheckboxGroup(names, value=names, label="Models", elem_id="sr-models")
+            with gr.Row():
+                go = gr.Button("Upscale ×4", variant="primary", elem_id="sr-go")
+                go_check = gr.Button("Check against ground truth", elem_id="sr-check")
+            gr.Markdown("*Check against ground truth* treats your image as the high-resolution truth: it "
+                        "downsamples it ×4, upscales it back and reports PSNR/SSIM (Y channel, 4-px border shaved).")
+        with gr.Column(scale=2):
+            slider = gr.ImageSlider(label="bicubic | model (drag)", type="numpy", elem_id="sr-slider")
+            gallery = gr.Gallery(label="Side by side", columns=3, height=360, elem_id="sr-gallery")
+            note = gr.Markdown(elem_id="sr-note")
+            file = gr.File(label="Download the upscaled PNG", elem_id="sr-file")
+            table = gr.Dataframe(label="Against ground truth", elem_id="sr-table")
+    go.click(upscale, [image, chosen], [gallery, slider, file, note], api_name="upscale")
+    go_check.click(check, [image, chosen], [table, gallery], api_name="upscale_check")

@@ -1,0 +1,66 @@
+"""The shipped checkpoints: present, documented, reproducible numbers, and the quality bars."""
+
+import json
+
+import pytest
+
+from playground import api, checkpoint
+from playground.registry import CHECKPOINT_ROOT, shipped_models
+
+
+SHIPPED = list(shipped_models())
+
+
+def test_every_registered_model_is_shipped_and_every_folder_registered():
+    for name, (path, _) in shipped_models().items():
+        assert (path / "config.json").is_file() and (path / "model.safetensors").is_file(), name
+        assert (path / "card.md").is_file() and (path / "samples.png").is_file(), name
+    folders = {p.name for p in CHECKPOINT_ROOT.iterdir() if p.is_dir() and not p.name.startswith("classifier-")}
+    assert folders == {p.name for p, _ in shipped_models().values()}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_config_records_how_it_was_made(name):
+    meta = checkpoint.read_config(shipped_models()[name][0])
+    assert meta["command"].startswith("python -m playground train ")
+    assert isinstance(meta["seed"], int) and meta["dataset"] and meta["step"] > 0
+    assert meta["metrics"], f"{name} has no measured metrics"
+    card = (shipped_models()[name][0] / "card.md").read_text()
+    assert meta["command"] in card
+    size = (shipped_models()[name][0] / "model.safetensors").stat().st_size
+    assert size < 5 * 2**20, f"{name} weights are {size} bytes"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_card_numbers_are_reproducible(name):
+    """Recompute each task metric exactly as recorded (same n, seed): no hand-typed numbers."""
+    meta = checkpoint.read_config(shipped_models()[name][0])
+    for metric in ("cond-acc", "code-acc", "translation"):
+        if metric not in meta["metrics"]:
+            continue
+        rec = meta["metrics"][metric]
+        n = rec.get("n_generated") or (1000 if metric == "translation" else None)
+        got = api.evaluate(name, [metric], n=n, seed=rec["seed"])["metrics"][metric]
+        assert got["value"] == rec["value"], (name, metric)
+
+
+@pytest.mark.parametrize("name,bar", [("cgan-mnist", 0.95), ("cgan-fashion", 0.85)])
+def test_conditional_accuracy_bars(name, bar):
+    meta = checkpoint.read_config(shipped_models()[name][0])
+    assert meta["metrics"]["cond-acc"]["value"] >= bar
+    assert meta["metrics"]["cond-acc"]["n_generated"] >= 10_000
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if n.startswith("cyclegan-")])
+def test_translation_bars(name):
+    res = checkpoint.read_config(shipped_models()[name][0])["metrics"]["translation"]
+    for direction, d in res["directions"].items():
+        assert d["to_target"] >= 0.85, (name, direction)
+        assert d["cycle_to_source"] >= 0.90, (name, direction)
+
+
+def test_readme_table_is_generated_from_the_cards():
+    from playground.cards import readme_table
+
+    readme = (CHECKPOINT_ROOT.parent / "README.md").read_text()
+    assert readme_table() in readme
