@@ -31,25 +31,42 @@ def _metric_lines(metrics: dict) -> list[str]:
     return lines or ["No measured metrics yet: run `python -m playground eval NAME --write-card`.", ""]
 
 
-def _save_grid(name: str, path: Path, meta: dict) -> str:
+def _save_grid(name: str, path: Path, meta: dict) -> tuple[str, str]:
+    """The card's picture and its caption, by kind of model."""
     from . import api
+    from .imaging import to_pil
 
+    if meta["family"] == "cyclegan":
+        a, b = meta["config"]["domain_names"]
+        top, bottom = api.translate_batch(name, "a2b", n=8), api.translate_batch(name, "b2a", n=8)
+        import numpy as np
+
+        to_pil(np.concatenate([top, bottom], axis=0)).save(path / "samples.png")
+        return "samples.png", (f"held-out test images, rows: {a}, {a}→{b}, reconstruction; then "
+                               f"{b}, {b}→{a}, reconstruction")
+    if meta["family"] == "srgan":
+        import numpy as np
+
+        from .data.photos import skimage_photo
+
+        hr = skimage_photo("coffee")[100:228, 200:328]
+        res = api.check_against_ground_truth(name, hr)
+        to_pil(np.concatenate([res["bicubic"], res["sr"], res["hr"]], axis=1)).save(path / "samples.png")
+        return "samples.png", "held-out photo crop (coffee): bicubic | model | ground truth"
     K = meta["config"].get("num_classes", 0)
     n = K * 10 if K else 64
     labels = [k for k in range(K) for _ in range(10)] if K else None
     images = api.sample(name, n, GRID_SEED, labels=labels)
     api.write_samples(path / "samples.png", images, None, nrow=10 if K else 8)
-    return "samples.png"
+    return "samples.png", (f"seed {GRID_SEED}, one row per class, 10 samples each" if K else f"seed {GRID_SEED}, 64 samples")
 
 
 def write_card(name: str) -> Path:
     path = resolve_model(name)
     meta = checkpoint.read_config(path)
     desc = shipped_models().get(name, (path, "a trained model"))[1]
-    img = _save_grid(name, path, meta)
+    img, caption = _save_grid(name, path, meta)
     train = meta.get("train", {})
-    K = meta["config"].get("num_classes", 0)
-    caption = "one row per class, 10 samples each" if K else "64 samples"
     lines = [
         f"# {name}", "", desc, "",
         f"- family: `{meta['family']}`", f"- dataset: `{meta.get('dataset')}`",
@@ -60,7 +77,7 @@ def write_card(name: str) -> Path:
         *[f"{h['command']}   # steps to {h['to_step']}" for h in meta.get("history", [])],
         meta.get("command", "(unknown)"), "```", "",
         "## Measured metrics", "", *_metric_lines(meta.get("metrics", {})),
-        f"## Samples (seed {GRID_SEED}, {caption})", "", f"![samples]({img})", "",
+        f"## Samples ({caption})", "", f"![samples]({img})", "",
     ]
     card = path / "card.md"
     card.write_text("\n".join(lines))

@@ -39,7 +39,8 @@ def test_every_public_endpoint_is_named(client):
             "/infogan_image", "/infogan_sweep", "/infogan_model", "/infogan_random_seed",
             "/train_family_defaults", "/train_start", "/train_stop", "/train_resume", "/train_status",
             "/train_download", "/train_upload_run", "/lab_train", "/evaluate", "/evaluate_compare",
-            "/evaluate_refresh_models", "/translate", "/translate_batch", "/translate_options"} <= names
+            "/evaluate_refresh_models", "/translate", "/translate_batch", "/translate_options",
+            "/upscale", "/upscale_check"} <= names
 
 
 def test_generate_one_row_per_class(client):
@@ -172,3 +173,22 @@ def test_translate_endpoints(client, tmp_path):
     opts = client.predict("cyclegan-trouser-dress", "a2b", api_name="/translate_options")
     assert "Trouser" in str(opts)
     client.predict("cyclegan-sneaker-boot", "a2b", api_name="/translate_options")
+
+
+def test_upscale_endpoints(client, tmp_path):
+    from gradio_client import handle_file
+
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((24, 32, 3)) * 255).astype(np.uint8)).save(tmp_path / "small.png")
+    gallery, slider, png, note = client.predict(handle_file(str(tmp_path / "small.png")), ["srresnet-x4", "srgan-x4"],
+                                                api_name="/upscale")
+    assert len(gallery) == 3 and "output 128x96" in note
+    assert Image.open(png).size == (128, 96)
+    Image.fromarray((rng.random((64, 64, 3)) * 255).astype(np.uint8)).save(tmp_path / "hr.png")
+    table, _ = client.predict(handle_file(str(tmp_path / "hr.png")), ["srresnet-x4"], api_name="/upscale_check")
+    assert [r[0] for r in table["data"]] == ["bicubic", "srresnet-x4"]
+    with pytest.raises(AppError, match="choose at least one model"):
+        client.predict(handle_file(str(tmp_path / "hr.png")), [], api_name="/upscale")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with pytest.raises(AppError):
+        client.predict(handle_file(str(tmp_path / "broken.png")), ["srresnet-x4"], api_name="/upscale")

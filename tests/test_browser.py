@@ -97,3 +97,18 @@ def test_translation_upload(page, tmp_path):
     image_digest(page, "tl-translated", timeout_ms=30000)
     page.wait_for_function("() => document.querySelector('#tl-note').innerText.includes('→')", timeout=30000)
     assert "resized" in page.locator("#tl-note").inner_text()
+
+
+def test_super_resolution_upload(page, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    Image.fromarray((rng.random((32, 40, 3)) * 255).astype(np.uint8)).save(tmp_path / "photo.png")
+    page.get_by_role("tab", name="Super-resolution").click()
+    page.locator("#sr-input input[type=file]").set_input_files(str(tmp_path / "photo.png"))
+    page.wait_for_timeout(500)
+    page.locator("#sr-go").click()
+    page.wait_for_function("() => document.querySelector('#sr-note').innerText.includes('output 160x128')",
+                           timeout=60000)
+    assert page.locator("#sr-gallery img").count() >= 2
