@@ -7,6 +7,7 @@
   app     `python app.py` start until the page answers
   fid     FID of 10,000 generated images against cached real statistics (domain features)
   sr      srresnet-x4 upscaling a 128x128 image to 512x512
+  translate  cyclegan-sneaker-boot translating one 28x28 image (and reconstructing it)
 """
 
 from __future__ import annotations
@@ -167,6 +168,21 @@ def bench_sr(device: str) -> dict:
     return {"sr128_to_512_s_median": round(statistics.median(times), 3), "output": list(out.shape)}
 
 
+def bench_translate(device: str) -> dict:
+    """cyclegan-sneaker-boot on one 28x28 image (conversion + translation + reconstruction), warm."""
+    from . import api
+    from .data import load_dataset
+
+    img = load_dataset("fashion:7", "test").images[0].permute(1, 2, 0).numpy()
+    api.translate("cyclegan-sneaker-boot", img, "a2b")
+    times = []
+    for _ in range(20):
+        t = time.perf_counter()
+        api.translate("cyclegan-sneaker-boot", img, "a2b")
+        times.append(time.perf_counter() - t)
+    return {"translate_ms_median": round(1000 * statistics.median(times), 1)}
+
+
 def bench_app() -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -195,12 +211,14 @@ TARGETS = {  # the numbers the issues name, shown beside each measurement
     "app": "start_to_serving_s < 8",
     "fid": "fid10k_s < 60 on CPU (domain features, cached real statistics)",
     "sr": "sr128_to_512_s_median < 1.5 on CPU",
+    "translate": "translate_ms_median < 100 on CPU",
 }
 
 
 def run_bench(only: list[str], device: str = "cpu") -> dict:
     jobs = {"train": lambda: bench_train(device), "sample": lambda: bench_sample(device), "app": bench_app,
-            "fid": lambda: bench_fid(device), "sr": lambda: bench_sr(device)}
+            "fid": lambda: bench_fid(device), "sr": lambda: bench_sr(device),
+            "translate": lambda: bench_translate(device)}
     results = {}
     for name, job in jobs.items():
         if only and name not in only:

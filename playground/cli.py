@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--write-card", action="store_true", help="record results in the model's card")
 
     b = sub.add_parser("bench", help="speed measurements")
-    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr")
+    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate")
     b.add_argument("--device", default="cpu")
     b.add_argument("--json", default=None)
 

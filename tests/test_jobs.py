@@ -1,5 +1,7 @@
 import time
 
+import numpy as np
+
 import pytest
 
 from playground import api, checkpoint
@@ -127,3 +129,30 @@ def test_upload_refuses_bad_zips(tmp_path, idx_dir):
         with pytest.raises(PlaygroundError, match=message):
             api.import_run(zp, tmp_path / "r")
     assert not [p for p in (tmp_path / "r").iterdir() if not p.name.startswith(".")]
+
+
+def test_uploaded_image_zip_becomes_a_labelled_dataset(tmp_path):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from playground.data import load_dataset
+
+    zp = tmp_path / "imgs.zip"
+    with zipfile.ZipFile(zp, "w") as z:
+        for cls in ("cats", "dogs"):
+            for i in range(3):
+                buf = io.BytesIO()
+                Image.fromarray(np.full((20, 20, 3), 40 * i, np.uint8)).save(buf, format="PNG")
+                z.writestr(f"data/{cls}/{i}.png", buf.getvalue())
+        z.writestr("data/readme.txt", "ignored")
+        z.writestr("../evil.png", b"not even an image")  # path traversal is flattened, then refused as unreadable
+    folder = api.extract_image_zip(zp, tmp_path / "uploads")
+    assert folder.is_relative_to(tmp_path / "uploads")
+    (folder / "evil.png").unlink()
+    ds = load_dataset(f"folder:{folder}")
+    assert ds.class_names == ["cats", "dogs"] and len(ds) == 6
+    (tmp_path / "bad.zip").write_bytes(b"nope")
+    with pytest.raises(PlaygroundError, match="not a zip"):
+        api.extract_image_zip(tmp_path / "bad.zip", tmp_path / "uploads")
