@@ -61,6 +61,20 @@ def _save_grid(name: str, path: Path, meta: dict) -> tuple[str, str]:
     return "samples.png", (f"seed {GRID_SEED}, one row per class, 10 samples each" if K else f"seed {GRID_SEED}, 64 samples")
 
 
+def _family_lines(meta: dict) -> list[str]:
+    """What a reader must know that the config alone does not say plainly."""
+    cfg = meta["config"]
+    if meta["family"] != "srgan":
+        return []
+    if cfg.get("phase") == "pixel":
+        return [f"- loss: pixel {cfg.get('pixel_loss', 'l1').upper()} only (the SRResNet phase)"]
+    content = (f"VGG19 phi_5,4 features ({cfg['vgg_weights']})" if cfg.get("vgg_weights") else
+               "the documented substitute: L1 feature matching on the discriminator's features, plus the "
+               "pixel loss (no VGG19 weights file was given, and none can be downloaded here)")
+    return [f"- content loss: {content}", f"- adversarial weight: {cfg.get('adv_weight')}",
+            f"- initialised from: `{cfg.get('init_from')}`"]
+
+
 def write_card(name: str) -> Path:
     path = resolve_model(name)
     meta = checkpoint.read_config(path)
@@ -72,7 +86,7 @@ def write_card(name: str) -> Path:
         f"- family: `{meta['family']}`", f"- dataset: `{meta.get('dataset')}`",
         f"- steps: {meta.get('step')}, batch size {train.get('batch_size')}, seed {meta.get('seed')}",
         f"- EMA decay: {train.get('ema')}, augmentation: `{train.get('augment') or 'none'}`",
-        f"- config: `{meta['config']}`", "",
+        f"- config: `{meta['config']}`", *_family_lines(meta), "",
         "Trained with:", "", "```",
         *[f"{h['command']}   # steps to {h['to_step']}" for h in meta.get("history", [])],
         meta.get("command", "(unknown)"), "```", "",

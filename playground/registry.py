@@ -33,6 +33,7 @@ SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
     ("cyclegan-sneaker-boot", "cyclegan-sneaker-boot", "CycleGAN, Fashion-MNIST sneakers <-> ankle boots"),
     ("cyclegan-trouser-dress", "cyclegan-trouser-dress", "CycleGAN, Fashion-MNIST trousers <-> dresses"),
     ("srresnet-x4", "srresnet-x4", "SRResNet x4 (pixel loss), scikit-image photos"),
+    ("srgan-x4", "srgan-x4", "SRGAN x4 (adversarial + D-feature content loss), scikit-image photos"),
 )
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"

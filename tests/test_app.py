@@ -182,9 +182,9 @@ def test_upscale_endpoints(client, tmp_path):
 
     rng = np.random.default_rng(0)
     Image.fromarray((rng.random((24, 32, 3)) * 255).astype(np.uint8)).save(tmp_path / "small.png")
-    gallery, slider, png, note = client.predict(handle_file(str(tmp_path / "small.png")), ["srresnet-x4"],
+    gallery, slider, png, note = client.predict(handle_file(str(tmp_path / "small.png")), ["srresnet-x4", "srgan-x4"],
                                                 api_name="/upscale")
-    assert len(gallery) == 2 and "output 128x96" in note   # bicubic + the model
+    assert len(gallery) == 3 and "output 128x96" in note   # bicubic + both models
     assert Image.open(png).size == (128, 96)
     Image.fromarray((rng.random((64, 64, 3)) * 255).astype(np.uint8)).save(tmp_path / "hr.png")
     table, _ = client.predict(handle_file(str(tmp_path / "hr.png")), ["srresnet-x4"], api_name="/upscale_check")

@@ -1,7 +1,7 @@
 """SRGAN (Ledig et al. 2017): x4 super-resolution.
 
 Phase "pixel" trains the SRResNet generator alone on a pixel loss (ships as srresnet-x4); phase
-"gan" continues from it with content + 1e-3 x adversarial loss (srgan-x4; not shipped yet). The generator
+"gan" continues from it with content + 1e-3 x adversarial loss (ships as srgan-x4). The generator
 is SRResNet: conv9-PReLU, B residual blocks (conv-BN-PReLU-conv-BN), conv-BN with a long skip,
 two conv + PixelShuffle(2) + PReLU stages, conv9. The discriminator is SRGAN's: strided conv-BN-
 LeakyReLU blocks doubling the width, then dense-LeakyReLU-dense (global average pooling first, so
