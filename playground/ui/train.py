@@ -17,7 +17,10 @@ from ..registry import get_family
 from . import lab
 from .common import for_display, parse_seed, user_errors
 
-DATASETS = ["mnist5k", "fashion", "uploaded zip of images"]
+UPLOAD = "uploaded zip of images"
+DATASETS = [("mnist5k (offline digits)", "mnist5k"), ("fashion", "fashion"),
+            ("fashion sneakers + ankle boots (for cyclegan)", "fashion:7,9"),
+            ("photos (for srgan)", "photos"), (UPLOAD, UPLOAD)]
 HYPER = ("lr", "beta1", "beta2", "n_critic", "clip", "gp_weight")   # shown when the family has them
 
 
@@ -59,7 +62,7 @@ def _overrides(family: str, loss, values: dict) -> dict:
 
 def _spec(ctx, family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp_weight, batch, steps,
           ema, seed, device, augment) -> api.TrainSpec:
-    if dataset == DATASETS[2]:
+    if dataset == UPLOAD:
         if not upload:
             raise PlaygroundError("choose a zip of images to upload first (class sub-folders become labels)")
         dataset = "folder:" + str(api.extract_image_zip(upload, ctx.runs_dir.parent / "uploads"))
