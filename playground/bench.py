@@ -94,7 +94,7 @@ def _time_reference(device: str) -> float:
     opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     mse = nn.MSELoss()
-    t_start, n = None, 0
+    t_start = None
     for i, (imgs, labels) in enumerate(loader):
         if i == WARMUP:
             t_start = time.perf_counter()

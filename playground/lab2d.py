@@ -116,7 +116,7 @@ def fake_points(ctx: StepContext, n: int = 1000, seed: int = 1) -> torch.Tensor:
 
 
 def frame(ctx: StepContext, scalars: dict) -> Frame:
-    G, D = ctx.nets["G"], ctx.nets["D"]
+    D = ctx.nets["D"]
     loss = LOSSES[ctx.cfg.loss][0]
     axis = torch.linspace(-BOUND, BOUND, GRID)
     xy = torch.cartesian_prod(axis, axis).flip(1)            # row-major: y outer, x inner

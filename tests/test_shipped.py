@@ -1,6 +1,5 @@
 """The shipped checkpoints: present, documented, reproducible numbers, and the quality bars."""
 
-import json
 
 import pytest
 

@@ -11,7 +11,6 @@ import tempfile
 import gradio as gr
 import numpy as np
 
-from .. import api
 from ..errors import PlaygroundError
 from ..imaging import png_bytes, upscale_nearest
 
