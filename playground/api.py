@@ -32,7 +32,7 @@ from .models import LoadedModel, load_model
 
 __all__ = ["TrainSpec", "Event", "JobManager", "Limits", "export_run", "import_run", "extract_image_zip", "list_models", "list_families", "list_datasets", "load", "sample",
            "sample_with_labels", "interpolate", "translate", "translate_batch", "upscale",
-           "check_against_ground_truth", "write_samples", "train", "evaluate", "MAX_SAMPLES"]
+           "check_against_ground_truth", "style_mix", "truncation_strip", "latent_walk", "write_samples", "train", "evaluate", "MAX_SAMPLES"]
 
 MAX_SAMPLES = 1024
 MAX_SEED = 2**32 - 1
@@ -182,6 +182,49 @@ def code_sweep(name: str, seed: int, code: int, values: Sequence[float],
     z[:, G.noise_dim + code] = torch.tensor([float(v) for v in values]).repeat(K)
     c = torch.arange(K).repeat_interleave(cols)
     return _generate(model, z, c)
+
+
+MAX_MIX_SEEDS = 12
+
+
+def _mix_seeds(seeds: Sequence[int], what: str) -> list[int]:
+    seeds = list(seeds)
+    if not 1 <= len(seeds) <= MAX_MIX_SEEDS:
+        raise PlaygroundError(f"{what}: give 1 to {MAX_MIX_SEEDS} seeds, got {len(seeds)}")
+    for s in seeds:
+        _check_n_seed(1, s)
+    return seeds
+
+
+def style_mix(name: str, row_seeds: Sequence[int], col_seeds: Sequence[int], crossover="coarse",
+              truncation: float = 1.0, noise: str = "const", noise_seed: int = 0) -> dict:
+    """StyleGAN mixing grid: top row = source A (row_seeds), left column = source B (col_seeds),
+    cell (i, j) = B_i with A_j's styles on the crossover layers ("coarse" | "middle" | "fine", an
+    int k for layers [0, k), or (start, stop)). Returns {"grid": uint8 [H, W, C], "cells":
+    uint8 [nB, nA, h, w, c], "sources_a", "sources_b", "layers", "layer_resolutions", "num_ws"}."""
+    from . import style_ops
+
+    return style_ops.style_mix(load(name), _mix_seeds(row_seeds, "row seeds"), _mix_seeds(col_seeds, "column seeds"),
+                               crossover, truncation, noise, noise_seed)
+
+
+def truncation_strip(name: str, seed: int, psis: Sequence[float] = tuple(np.linspace(-1, 1, 9)),
+                     noise: str = "const") -> np.ndarray:
+    """One seed at each truncation psi (w_avg + psi (w - w_avg)): uint8 [len(psis), H, W, C]."""
+    from . import style_ops
+
+    _check_n_seed(1, seed)
+    return style_ops.truncation_strip(load(name), seed, psis, noise)
+
+
+def latent_walk(name: str, seed_a: int, seed_b: int, frames: int = 24, truncation: float = 1.0,
+                noise: str = "const") -> np.ndarray:
+    """A there-and-back walk in W between two seeds: uint8 [frames, H, W, C]."""
+    from . import style_ops
+
+    _check_n_seed(1, seed_a)
+    _check_n_seed(1, seed_b)
+    return style_ops.latent_walk(load(name), seed_a, seed_b, frames, truncation, noise)
 
 
 def _translator(name: str) -> LoadedModel:

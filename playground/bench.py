@@ -8,6 +8,7 @@
   fid     FID of 10,000 generated images against cached real statistics (domain features)
   sr      srresnet-x4 upscaling a 128x128 image to 512x512
   translate  cyclegan-sneaker-boot translating one 28x28 image (and reconstructing it)
+  mix     stylegan-fashion: a 6x6 style-mixing grid at 32x32 (42 images incl. the sources), warm
 """
 
 from __future__ import annotations
@@ -183,6 +184,19 @@ def bench_translate(device: str) -> dict:
     return {"translate_ms_median": round(1000 * statistics.median(times), 1)}
 
 
+def bench_mix(device: str) -> dict:
+    """api.style_mix with 6 row and 6 column seeds (coarse crossover), warm, median of 20."""
+    from . import api
+
+    api.style_mix("stylegan-fashion", range(6), range(10, 16))
+    times = []
+    for i in range(20):
+        t = time.perf_counter()
+        api.style_mix("stylegan-fashion", range(i, i + 6), range(100 + i, 106 + i), "coarse")
+        times.append(time.perf_counter() - t)
+    return {"mix6x6_ms_median": round(1000 * statistics.median(times), 1)}
+
+
 def bench_app() -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -212,13 +226,14 @@ TARGETS = {  # the numbers the issues name, shown beside each measurement
     "fid": "fid10k_s < 60 on CPU (domain features, cached real statistics)",
     "sr": "sr128_to_512_s_median < 1.5 on CPU",
     "translate": "translate_ms_median < 100 on CPU",
+    "mix": "mix6x6_ms_median < 300 on CPU",
 }
 
 
 def run_bench(only: list[str], device: str = "cpu") -> dict:
     jobs = {"train": lambda: bench_train(device), "sample": lambda: bench_sample(device), "app": bench_app,
             "fid": lambda: bench_fid(device), "sr": lambda: bench_sr(device),
-            "translate": lambda: bench_translate(device)}
+            "translate": lambda: bench_translate(device), "mix": lambda: bench_mix(device)}
     results = {}
     for name, job in jobs.items():
         if only and name not in only:

@@ -1,4 +1,5 @@
-"""`python -m playground COMMAND ...`: list, train, sample, summary, eval, bench, train-classifier.
+"""`python -m playground COMMAND ...`: list, train, sample, summary, eval, bench, train-classifier,
+card, translate, upscale, mix.
 
 Every command goes through `playground.api`; user errors print one line and exit with code 2.
 """
@@ -78,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--write-card", action="store_true", help="record results in the model's card")
 
     b = sub.add_parser("bench", help="speed measurements")
-    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate")
+    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate,mix")
     b.add_argument("--device", default="cpu")
     b.add_argument("--json", default=None)
 
@@ -98,6 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("model")
     up.add_argument("--input", required=True)
     up.add_argument("--out", required=True, help=".png")
+
+    mx = sub.add_parser("mix", help="StyleGAN style-mixing grid (top row = A, left column = B)")
+    mx.add_argument("model")
+    mx.add_argument("--rows", default="0-4", help="source-A seeds for the top row, e.g. 1,2,5-7")
+    mx.add_argument("--cols", default="10-14", help="source-B seeds for the left column")
+    mx.add_argument("--crossover", default="coarse", help="coarse|middle|fine, K (A on layers 0..K-1) or LO:HI")
+    mx.add_argument("--truncation", type=float, default=1.0, help="psi (1 = none, 0 = the mean image)")
+    mx.add_argument("--noise", default="const", choices=["const", "none", "random"])
+    mx.add_argument("--out", required=True, help=".png")
 
     k = sub.add_parser("card", help="rewrite a shipped model's card.md (and the README table)")
     k.add_argument("model", nargs="?", default=None, help="default: every shipped model")
@@ -229,6 +239,26 @@ def _cmd_upscale(a) -> int:
     return 0
 
 
+def _cmd_mix(a) -> int:
+    from . import api
+    from .imaging import to_pil
+    from .seed import parse_seed_list
+    from .style_ops import parse_crossover
+
+    out = Path(a.out)
+    if out.suffix != ".png":
+        raise PlaygroundError(f"--out must end in .png, not {out.name!r}")
+    res = api.style_mix(a.model, parse_seed_list(a.rows, api.MAX_MIX_SEEDS), parse_seed_list(a.cols, api.MAX_MIX_SEEDS),
+                        parse_crossover(a.crossover), a.truncation, a.noise)
+    if not out.parent.is_dir():
+        raise PlaygroundError(f"cannot write {out}: folder {out.parent} does not exist")
+    to_pil(res["grid"]).save(out)
+    lo, hi = res["layers"]
+    print(f"wrote the mixing grid to {out}: A's styles on layers {lo}..{hi - 1} of {res['num_ws']} "
+          f"(resolutions {res['layer_resolutions']})")
+    return 0
+
+
 def _cmd_card(a) -> int:
     from .cards import write_cards
 
@@ -239,7 +269,7 @@ def _cmd_card(a) -> int:
 
 COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary,
             "eval": _cmd_eval, "bench": _cmd_bench, "train-classifier": _cmd_train_classifier,
-            "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale}
+            "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix}
 
 
 def main(argv: list[str] | None = None) -> int:

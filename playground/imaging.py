@@ -36,3 +36,12 @@ def png_bytes(img_u8: np.ndarray) -> bytes:
     buf = io.BytesIO()
     to_pil(img_u8).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def gif_bytes(frames_u8: np.ndarray, fps: int = 12, scale: int = 1) -> bytes:
+    """uint8 [T, H, W, C] -> a looping animated GIF (nearest-upscaled by `scale`)."""
+    frames = [to_pil(upscale_nearest(f, scale) if scale > 1 else f) for f in np.asarray(frames_u8)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], loop=0,
+                   duration=max(20, round(1000 / fps)))
+    return buf.getvalue()

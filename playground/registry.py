@@ -21,6 +21,7 @@ FAMILY_MODULES: tuple[tuple[str, str], ...] = (
     ("infogan", "playground.families.infogan"),
     ("cyclegan", "playground.families.cyclegan"),
     ("srgan", "playground.families.srgan"),
+    ("stylegan", "playground.families.stylegan"),
 )
 
 # name -> (checkpoint folder under checkpoints/, one-line description)
@@ -34,6 +35,7 @@ SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
     ("cyclegan-trouser-dress", "cyclegan-trouser-dress", "CycleGAN, Fashion-MNIST trousers <-> dresses"),
     ("srresnet-x4", "srresnet-x4", "SRResNet x4 (pixel loss), scikit-image photos"),
     ("srgan-x4", "srgan-x4", "SRGAN x4 (adversarial + D-feature content loss), scikit-image photos"),
+    ("stylegan-fashion", "stylegan-fashion", "StyleGAN2-style, Fashion-MNIST padded to 32x32"),
 )
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"

@@ -33,3 +33,26 @@ def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gener
     g = torch.Generator(device=device)
     g.manual_seed(int(seed))
     return g
+
+
+def parse_seed_list(text: str, max_count: int = 16, max_seed: int = 2**32 - 1) -> list[int]:
+    """'1, 4, 10-13' -> [1, 4, 10, 11, 12, 13]. Refuses junk, negative or too many seeds."""
+    from .errors import PlaygroundError
+
+    seeds: list[int] = []
+    for part in str(text).replace(" ", "").split(","):
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        try:
+            a, b = int(lo), int(hi) if sep else int(lo)
+        except ValueError:
+            raise PlaygroundError(f"seeds must be whole numbers or ranges like 3-7, got {part!r}") from None
+        if not 0 <= a <= b <= max_seed:
+            raise PlaygroundError(f"invalid seed range {part!r}: need 0 <= start <= end <= {max_seed}")
+        if len(seeds) + (b - a + 1) > max_count:
+            raise PlaygroundError(f"at most {max_count} seeds, got more in {text!r}")
+        seeds.extend(range(a, b + 1))
+    if not seeds:
+        raise PlaygroundError("give at least one seed, e.g. 1,2,3 or 0-5")
+    return seeds

@@ -40,7 +40,8 @@ def test_every_public_endpoint_is_named(client):
             "/train_family_defaults", "/train_start", "/train_stop", "/train_resume", "/train_status",
             "/train_download", "/train_upload_run", "/lab_train", "/evaluate", "/evaluate_compare",
             "/evaluate_refresh_models", "/translate", "/translate_batch", "/translate_options",
-            "/upscale", "/upscale_check"} <= names
+            "/upscale", "/upscale_check", "/style_mix", "/style_truncation_strip", "/style_latent_walk",
+            "/style_random_seed", "/style_model"} <= names
 
 
 def test_generate_one_row_per_class(client):
@@ -194,3 +195,27 @@ def test_upscale_endpoints(client, tmp_path):
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     with pytest.raises(AppError):
         client.predict(handle_file(str(tmp_path / "broken.png")), ["srresnet-x4"], api_name="/upscale")
+
+
+def test_style_mixing_endpoints(client):
+    start, stop, text = client.predict("stylegan-fashion", api_name="/style_model")
+    assert "7 style layers" in text and "coarse = layers 0-2" in text
+    args = ["stylegan-fashion", "0-5", "10-15", "coarse", 0, 3, 1.0, "on (fixed maps)"]
+    coarse = np.asarray(Image.open(client.predict(*args, api_name="/style_mix")))
+    assert coarse.shape[0] == coarse.shape[1]                      # 7 x 7 tiles incl. the sources
+    again = np.asarray(Image.open(client.predict(*args, api_name="/style_mix")))
+    assert (coarse == again).all()
+    args[3] = "fine"
+    fine = np.asarray(Image.open(client.predict(*args, api_name="/style_mix")))
+    assert fine.shape == coarse.shape and not (fine == coarse).all()
+    args[3:6] = ["layer range", 0, 7]                              # all of A's styles
+    ranged = np.asarray(Image.open(client.predict(*args, api_name="/style_mix")))
+    assert not (ranged == coarse).all()
+    strip = np.asarray(Image.open(client.predict("stylegan-fashion", "3", "off", api_name="/style_truncation_strip")))
+    assert strip.shape[1] > 5 * strip.shape[0]                     # 9 images in a row
+    gif = client.predict("stylegan-fashion", 0, 1, 0.7, api_name="/style_latent_walk")
+    with Image.open(gif) as im:
+        assert im.format == "GIF" and im.n_frames == 32
+    with pytest.raises(AppError, match="seeds must be whole numbers"):
+        client.predict("stylegan-fashion", "1,x", "2", "coarse", 0, 3, 1.0, "off", api_name="/style_mix")
+    assert int(client.predict(api_name="/style_random_seed")) >= 0

@@ -66,6 +66,17 @@ def test_infogan_slider_changes_the_image(page):
     assert page.request.get(first).body() != page.request.get(second).body()
 
 
+def test_style_mixing_crossover_changes_the_grid(page):
+    page.get_by_role("tab", name="Style mixing").click()
+    first = image_digest(page, "sm-grid")
+    page.locator("#sm-crossover").get_by_text("fine", exact=True).click()
+    second = image_digest(page, "sm-grid", previous=first)
+    assert page.request.get(first).body() != page.request.get(second).body()
+    page.locator("#sm-walk-go").click()
+    walk = image_digest(page, "sm-walk")
+    assert page.request.get(walk).body()[:6] == b"GIF89a"
+
+
 def test_train_tab_streams_plot_and_grid(page):
     page.get_by_role("tab", name="Train", exact=True).click()
     page.get_by_role("tab", name="Image GANs").click()

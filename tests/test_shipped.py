@@ -34,11 +34,11 @@ def test_config_records_how_it_was_made(name):
 def test_card_numbers_are_reproducible(name):
     """Recompute each task metric exactly as recorded (same n, seed): no hand-typed numbers."""
     meta = checkpoint.read_config(shipped_models()[name][0])
-    for metric in ("cond-acc", "code-acc", "translation"):
+    for metric in ("cond-acc", "code-acc", "translation", "mixing"):
         if metric not in meta["metrics"]:
             continue
         rec = meta["metrics"][metric]
-        n = rec.get("n_generated") or (1000 if metric == "translation" else None)
+        n = rec.get("n_generated") or rec.get("n_drawn") or (1000 if metric == "translation" else None)
         got = api.evaluate(name, [metric], n=n, seed=rec["seed"])["metrics"][metric]
         assert got["value"] == rec["value"], (name, metric)
 
@@ -56,6 +56,14 @@ def test_translation_bars(name):
     for direction, d in res["directions"].items():
         assert d["to_target"] >= 0.85, (name, direction)
         assert d["cycle_to_source"] >= 0.90, (name, direction)
+
+
+def test_style_mixing_bar():
+    """Coarse layers carry the garment class: coarse-from-A keeps A's class far more than fine-from-A."""
+    res = checkpoint.read_config(shipped_models()["stylegan-fashion"][0])["metrics"]["mixing"]
+    assert res["n_pairs"] >= 1000
+    assert res["coarse_from_a"]["keeps_a_class"] >= 0.80
+    assert res["fine_from_a"]["keeps_a_class"] < res["coarse_from_a"]["keeps_a_class"] - 0.5
 
 
 def test_readme_table_is_generated_from_the_cards():

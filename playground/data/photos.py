@@ -65,7 +65,7 @@ def random_crops(images: dict[str, np.ndarray], size: int, count: int, seed: int
     return ImageDataset(torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous(), None, "photos")
 
 
-def load_photo_patches(spec: str, split: str, size: int = 64, count: int = 4000, seed: int = 0) -> ImageDataset:
+def load_photo_patches(spec: str, split: str, size: int = 64, count: int = 16000, seed: int = 0) -> ImageDataset:
     """`photos` (scikit-image) or `photos:FOLDER` -> a bank of HR training crops."""
     folder = spec.split(":", 1)[1] if ":" in spec else None
     ds = random_crops(photos(split, folder), size, count, seed)

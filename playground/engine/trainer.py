@@ -165,6 +165,8 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         raise PlaygroundError(f"cannot resume a {saved['family']} run as {family.NAME}")
     ds = load_dataset(spec.dataset, "train", data_dir=spec.data_dir, allow_download=spec.allow_download)
     cfg = make_config(family, spec.overrides, base=saved["config"] if saved else None)
+    if hasattr(family, "prepare_dataset"):  # e.g. StyleGAN pads 28x28 to 32x32
+        cfg, ds = family.prepare_dataset(cfg, ds)
     cfg = fit_to_dataset(cfg, family, ds)
     if hasattr(cfg, "total_steps"):  # schedules (e.g. CycleGAN's lr decay) need the run's length
         cfg = dataclasses.replace(cfg, total_steps=spec.steps)

@@ -123,6 +123,16 @@ class ImagesDataset(torch.utils.data.Dataset):
         return self.images[i]
 
 
+def crop_to_source(x: torch.Tensor, G: nn.Module) -> torch.Tensor:
+    """Undo training-time padding (StyleGAN pads 28x28 data to 32x32): centre-crop generated
+    images back to the data's own size, so they meet real images and classifiers as they are."""
+    size = getattr(G, "source_resolution", x.shape[-1])
+    if size >= x.shape[-1]:
+        return x
+    p = (x.shape[-1] - size) // 2
+    return x[..., p:p + size, p:p + size]
+
+
 class GeneratorAdapter(nn.Module):
     """z -> uint8 images for torch-fidelity. Conditional models cycle through the classes so a
     sample set is class-balanced (torch-fidelity 0.4's own conditional path calls the removed
@@ -146,7 +156,7 @@ class GeneratorAdapter(nn.Module):
             else:
                 c = (torch.arange(len(z), device=z.device) + self.offset) % G.num_classes
                 self.offset += len(z)
-        x = G(z) if c is None else G(z, c)
+        x = crop_to_source(G(z) if c is None else G(z, c), G)
         x = x.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
         return x.repeat(1, 3, 1, 1) if self.rgb and x.shape[1] == 1 else x
 

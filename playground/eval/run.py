@@ -54,7 +54,7 @@ def conditional_accuracy(name: str, n_per_class: int, seed: int) -> dict:
 
 
 FIDELITY = ("fid", "isc", "kid", "prc")
-METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid", "translation", "sr")
+METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing")
 
 
 def _fidelity_entries(res: dict) -> dict:
@@ -113,6 +113,12 @@ def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0
             from .sr_metrics import sr_benchmark
 
             results[m] = sr_benchmark(name, seed)
+        elif m == "mixing":
+            from .mixing import mixing_rates
+
+            net, cmeta = load_classifier(model.meta["dataset"])
+            results[m] = {**mixing_rates(model, min(n, 5000), seed),
+                          **classifier_provenance(model.meta["dataset"].split(":")[0], net, cmeta)}
         elif m == "per-class-fid":
             from .fidelity import per_class_fid
 

@@ -31,6 +31,10 @@ class Config:
     img_resolution: int = 28
     num_classes: int = 0      # dataset classes (used only when supervised)
     width: int = 64
+    # "conv": the DCGAN bodies in nn/conv.py; "paper": the InfoGAN paper's MNIST nets (Table 1 of
+    # its appendix): G = FC1024-BN-ReLU, FC(r0*r0*2w)-BN-ReLU, two 4x4 up-convs; D = two 4x4 strided
+    # convs, FC1024-BN-LeakyReLU; Q sits on that 1024-d layer.
+    arch: str = "conv"
     lambda_cat: float = 1.0
     lambda_cont: float = 0.1
     # Floor on Q's predicted log-variance. Unbounded, Q shrinks the variance and the NLL's weight
@@ -44,10 +48,49 @@ class Config:
     beta2: float = 0.999
 
 
+def paper_generator_body(in_dim: int, img_channels: int, img_resolution: int, width: int) -> nn.Sequential:
+    r0, n_up = start_resolution(img_resolution)
+    if n_up != 2:
+        raise ValueError("the paper architecture is for 28x28 images")
+    ch = 2 * width
+    return nn.Sequential(nn.Flatten(), nn.Linear(in_dim, 1024), nn.BatchNorm1d(1024), nn.ReLU(True),
+                         nn.Linear(1024, ch * r0 * r0), nn.BatchNorm1d(ch * r0 * r0), nn.ReLU(True),
+                         nn.Unflatten(1, (ch, r0, r0)),
+                         nn.ConvTranspose2d(ch, width, 4, 2, 1), nn.BatchNorm2d(width), nn.ReLU(True),
+                         nn.ConvTranspose2d(width, img_channels, 4, 2, 1), nn.Tanh())
+
+
+class PaperDiscriminator(nn.Module):
+    """The paper's D body; `features` is the 1024-d layer that Q shares."""
+
+    def __init__(self, img_channels: int, img_resolution: int, width: int):
+        super().__init__()
+        r0, n_down = start_resolution(img_resolution)
+        if n_down != 2:
+            raise ValueError("the paper architecture is for 28x28 images")
+        self.body = nn.Sequential(nn.Conv2d(img_channels, width, 4, 2, 1), nn.LeakyReLU(0.1, True),
+                                  nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width),
+                                  nn.LeakyReLU(0.1, True), nn.Flatten(),
+                                  nn.Linear(2 * width * r0 * r0, 1024), nn.BatchNorm1d(1024),
+                                  nn.LeakyReLU(0.1, True))
+        self.feature_channels = 1024
+        self.head = nn.Linear(1024, 1)
+
+    def features(self, x):
+        return self.body(x)                                         # [N, 1024]
+
+    def forward(self, x):
+        return self.head(self.features(x)).flatten()               # [N]
+
+
 class InfoGenerator(ConvGenerator):
-    def __init__(self, noise_dim, n_cat, n_cont, img_channels, img_resolution, width):
+    def __init__(self, noise_dim, n_cat, n_cont, img_channels, img_resolution, width, arch="conv"):
         super().__init__(noise_dim + n_cont, n_cat, img_channels, img_resolution, width)
         self.noise_dim, self.n_cont = noise_dim, n_cont
+        if arch == "paper":
+            self.net = paper_generator_body(noise_dim + n_cont + n_cat, img_channels, img_resolution, width)
+        elif arch != "conv":
+            raise ValueError(f"unknown InfoGAN arch {arch!r} (conv or paper)")
 
     def sample_latent(self, n: int, g: torch.Generator) -> torch.Tensor:
         """[noise ~ N(0, 1) | continuous codes ~ U(-1, 1)]: [n, noise_dim + n_cont]."""
@@ -80,14 +123,18 @@ class QHead(nn.Module):
 
 
 def build_generator(cfg: Config) -> InfoGenerator:
-    return InfoGenerator(cfg.noise_dim, cfg.n_cat, cfg.n_cont, cfg.img_channels, cfg.img_resolution, cfg.width)
+    return InfoGenerator(cfg.noise_dim, cfg.n_cat, cfg.n_cont, cfg.img_channels, cfg.img_resolution, cfg.width,
+                         cfg.arch)
 
 
 def build(cfg: Config) -> dict:
     if cfg.supervised and cfg.num_classes != cfg.n_cat:
         raise ValueError(f"supervised InfoGAN needs n_cat == the dataset's classes ({cfg.num_classes})")
-    D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch")
-    r0, _ = start_resolution(cfg.img_resolution)
+    if cfg.arch == "paper":
+        D, r0 = PaperDiscriminator(cfg.img_channels, cfg.img_resolution, cfg.width), 1
+    else:
+        D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch")
+        r0, _ = start_resolution(cfg.img_resolution)
     return {"G": build_generator(cfg), "D": D, "Q": QHead(D.feature_channels, r0, cfg.n_cat, cfg.n_cont,
                                                                    min_logvar=cfg.min_logvar)}
 

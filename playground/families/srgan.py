@@ -53,6 +53,9 @@ class Config:
     content_weight: float = 1.0
     vgg_weights: str = ""           # VGG19 weights for the paper's content loss (else the substitute)
     init_from: str = ""             # phase gan: the SRResNet checkpoint to start from
+    # Global residual (VDSR-style, a documented variant): the net predicts the detail missing from the
+    # bicubic upsampling instead of the whole image, so it starts at bicubic quality.
+    residual: bool = True
 
 
 def bicubic_down(hr: torch.Tensor, scale: int) -> torch.Tensor:
@@ -75,8 +78,9 @@ class Residual(nn.Module):
 
 
 class SRResNet(nn.Module):
-    def __init__(self, channels=3, width=32, n_blocks=8, scale=4):
+    def __init__(self, channels=3, width=32, n_blocks=8, scale=4, residual=False):
         super().__init__()
+        self.residual = residual
         if scale not in (2, 4):
             raise ValueError("scale must be 2 or 4")
         self.scale, self.img_channels, self.num_classes, self.z_dim = scale, channels, 0, 0
@@ -92,7 +96,8 @@ class SRResNet(nn.Module):
     def forward(self, lr):                                             # [N, C, h, w] in [-1, 1]
         h = self.head(lr)
         h = h + self.blocks(h)                                         # long skip
-        return self.tail(self.up(h))                                   # [N, C, 4h, 4w]
+        out = self.tail(self.up(h))                                    # [N, C, 4h, 4w]
+        return out + bicubic_up(lr, self.scale) if self.residual else out
 
 
 class SRDiscriminator(nn.Module):
@@ -143,7 +148,7 @@ class VGGContent(nn.Module):
 
 
 def build_generator(cfg: Config) -> SRResNet:
-    return SRResNet(cfg.img_channels, cfg.width, cfg.n_blocks, cfg.scale)
+    return SRResNet(cfg.img_channels, cfg.width, cfg.n_blocks, cfg.scale, cfg.residual)
 
 
 def build(cfg: Config) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import evaluate, generate, infogan, superres, train, translate
+from . import evaluate, generate, infogan, stylemix, superres, train, translate
 from .context import AppContext
 
 CSS = """
@@ -15,6 +15,7 @@ footer { display: none !important; }
 TABS = (
     ("Conditional generation", generate.build),
     ("InfoGAN codes", infogan.build),
+    ("Style mixing", stylemix.build),
     ("Domain translation", translate.build),
     ("Super-resolution", superres.build),
     ("Train", train.build),

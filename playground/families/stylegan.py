@@ -1,0 +1,131 @@
+"""StyleGAN (Karras et al. 2019) with StyleGAN2's weight (de)modulation, for small images.
+
+G and D live in nn/style.py. Training, as in StyleGAN2: non-saturating logistic loss; lazy R1 on
+real images every `r1_every` D steps (scaled by the interval; Adam's lr and betas adjusted by
+c = k/(k+1) as in the paper); style-mixing regularisation (with probability `mixing_prob` two
+latents, switching at a random layer); w_avg tracked for truncation; G's EMA comes from the
+engine (`--ema`). Images are zero-padded to the next power of two (Fashion-MNIST 28 -> 32), and
+`source_resolution` remembers the real size so evaluation can crop back.
+
+Layer groups for style mixing (one style per modulated conv; see `layer_groups`): coarse = the
+4x4 and 8x8 layers, fine = the layers at the output resolution, middle = everything between (as
+in the paper's figure 3, where 4-8 / 16-32 / 64-1024 split a 1024 model).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+
+from .. import losses
+from ..nn.style import StyleDiscriminator, StyleGenerator
+
+NAME = "stylegan"
+CONDITIONAL = False
+
+
+@dataclass
+class Config:
+    z_dim: int = 128
+    w_dim: int = 128
+    n_mapping: int = 4               # paper: 8; 4 keeps CPU training fast
+    img_channels: int = 1
+    img_resolution: int = 32
+    source_resolution: int = 0       # the data's size before padding (0 = same)
+    num_classes: int = 0
+    base_channels: int = 16          # channels at 32x32, doubling per halving (sized for a CPU;
+    max_channels: int = 64           # 32/128 is ~2.5x slower per step), capped
+    lr: float = 0.002
+    beta1: float = 0.0
+    beta2: float = 0.99
+    mixing_prob: float = 0.9
+    r1_gamma: float = 0.1
+    r1_every: int = 16
+    w_avg_beta: float = 0.995
+
+
+def prepare_dataset(cfg: Config, ds):
+    """Pad to the next power of two (>= 8) and record the original size."""
+    size = ds.shape[-1]
+    target = max(8, 1 << (size - 1).bit_length())
+    return dataclasses.replace(cfg, source_resolution=size), ds.pad_to(target)
+
+
+def build_generator(cfg: Config) -> StyleGenerator:
+    return StyleGenerator(cfg.z_dim, cfg.w_dim, cfg.n_mapping, cfg.img_channels, cfg.img_resolution,
+                          cfg.base_channels, cfg.max_channels, cfg.source_resolution, cfg.w_avg_beta)
+
+
+def build(cfg: Config) -> dict:
+    return {"G": build_generator(cfg),
+            "D": StyleDiscriminator(cfg.img_channels, cfg.img_resolution, cfg.base_channels, cfg.max_channels)}
+
+
+def optimizers(cfg: Config, nets: dict) -> dict:
+    c = cfg.r1_every / (cfg.r1_every + 1) if cfg.r1_every else 1.0
+    return {"G": torch.optim.Adam(nets["G"].parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2)),
+            "D": torch.optim.Adam(nets["D"].parameters(), lr=cfg.lr * c,
+                                  betas=(cfg.beta1 ** c, cfg.beta2 ** c))}
+
+
+def layer_groups(G: StyleGenerator) -> dict[str, tuple[int, int]]:
+    """Named style-layer ranges [start, stop) for crossover: coarse, middle, fine."""
+    res = G.synthesis.layer_resolution
+    top = res[-1]
+    coarse = sum(r <= 8 for r in res)
+    fine_start = next(i for i, r in enumerate(res) if r == top) if top > 8 else len(res)
+    return {"coarse": (0, coarse), "middle": (coarse, fine_start), "fine": (fine_start, len(res))}
+
+
+def mixed_styles(G: StyleGenerator, n: int, ctx, update_avg: bool) -> torch.Tensor:
+    """[n, num_ws, w_dim]: with probability mixing_prob, w1 before a random layer and w2 after."""
+    w1 = G.map(ctx.randn(n, G.z_dim), update_avg=update_avg)
+    ws = G.broadcast(w1)
+    if ctx.cfg.mixing_prob <= 0:
+        return ws
+    w2 = G.map(ctx.randn(n, G.z_dim))
+    cut = ctx.randint(G.num_ws - 1, n) + 1                           # 1..num_ws-1
+    cut = torch.where(ctx.rand(n) < ctx.cfg.mixing_prob, cut, torch.full_like(cut, G.num_ws))
+    first = torch.arange(G.num_ws, device=cut.device)[None] < cut[:, None]   # [n, num_ws]
+    return torch.where(first[..., None], w1[:, None], w2[:, None])
+
+
+def train_step(ctx) -> dict:
+    cfg, G, D = ctx.cfg, ctx.nets["G"], ctx.nets["D"]
+    real, _ = ctx.next_batch()
+    n = real.size(0)
+
+    # D: logistic loss on real vs (detached) fakes
+    with torch.no_grad():
+        fake = G.synthesize(mixed_styles(G, n, ctx, update_avg=False), "random", ctx.gen)
+    d_loss = losses.d_bce(D(ctx.augment(real)), D(ctx.augment(fake)))
+    ctx.opts["D"].zero_grad(set_to_none=True)
+    d_loss.backward()
+    ctx.opts["D"].step()
+    out = {"D/loss": d_loss.detach()}
+
+    # lazy R1 on reals, weighted by the interval
+    if cfg.r1_every and cfg.r1_gamma > 0 and ctx.step % cfg.r1_every == 0:
+        x = real.detach().requires_grad_(True)
+        r1 = losses.r1_penalty(D(x), x)
+        ctx.opts["D"].zero_grad(set_to_none=True)
+        (cfg.r1_gamma / 2 * r1 * cfg.r1_every).backward()
+        ctx.opts["D"].step()
+        ctx.extra["last_r1"] = float(r1.detach())
+    if "last_r1" in ctx.extra:
+        out["D/r1"] = torch.tensor(ctx.extra["last_r1"])
+
+    # G: non-saturating loss through D (D's weights are not updated here)
+    for p in D.parameters():
+        p.requires_grad_(False)
+    fake = G.synthesize(mixed_styles(G, n, ctx, update_avg=True), "random", ctx.gen)
+    g_loss = losses.g_nonsaturating(D(ctx.augment(fake)))
+    ctx.opts["G"].zero_grad(set_to_none=True)
+    g_loss.backward()
+    ctx.opts["G"].step()
+    for p in D.parameters():
+        p.requires_grad_(True)
+    out["G/loss"] = g_loss.detach()
+    return out
