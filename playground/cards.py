@@ -61,9 +61,37 @@ def _save_grid(name: str, path: Path, meta: dict) -> tuple[str, str]:
     return "samples.png", (f"seed {GRID_SEED}, one row per class, 10 samples each" if K else f"seed {GRID_SEED}, 64 samples")
 
 
+def _stylegan_figures(name: str, path: Path) -> list[str]:
+    """Mixing grids (coarse and fine from A) and a truncation strip, saved beside the card."""
+    from . import api
+    from .imaging import grid, to_pil
+
+    lines = ["## Style mixing", "", "Top row: source A (seeds 0-5); left column: source B (seeds 10-15); "
+             "each cell is B with A's styles on the named layers (noise: fixed maps, no truncation).", ""]
+    for crossover in ("coarse", "middle", "fine"):
+        res = api.style_mix(name, range(6), range(10, 16), crossover)
+        if res["layers"][0] == res["layers"][1]:
+            continue
+        to_pil(res["grid"]).save(path / f"mixing-{crossover}.png")
+        lo, hi = res["layers"]
+        lines += [f"### {crossover} from A (layers {lo}-{hi - 1}, resolutions {res['layer_resolutions']})", "",
+                  f"![{crossover}](mixing-{crossover}.png)", ""]
+    psis = [round(-1 + 0.25 * i, 2) for i in range(9)]
+    to_pil(grid(api.truncation_strip(name, 0, psis), nrow=len(psis))).save(path / "truncation.png")
+    return lines + [f"### Truncation, seed 0, psi = {psis}", "", "![truncation](truncation.png)", ""]
+
+
 def _family_lines(meta: dict) -> list[str]:
     """What a reader must know that the config alone does not say plainly."""
     cfg = meta["config"]
+    if meta["family"] == "stylegan":
+        src = cfg.get("source_resolution") or cfg["img_resolution"]
+        return [f"- images: the {src}x{src} data zero-padded to {cfg['img_resolution']}x{cfg['img_resolution']} "
+                f"for training; evaluation crops generated images back to {src}x{src}",
+                "- G: StyleGAN2 weight (de)modulation, per-layer noise, toRGB skips; D: residual with "
+                "minibatch std; non-saturating loss, lazy R1 "
+                f"(gamma {cfg.get('r1_gamma')} every {cfg.get('r1_every')} steps), style-mixing probability "
+                f"{cfg.get('mixing_prob')}"]
     if meta["family"] != "srgan":
         return []
     if cfg.get("phase") == "pixel":
@@ -93,6 +121,8 @@ def write_card(name: str) -> Path:
         "## Measured metrics", "", *_metric_lines(meta.get("metrics", {})),
         f"## Samples ({caption})", "", f"![samples]({img})", "",
     ]
+    if meta["family"] == "stylegan":
+        lines += _stylegan_figures(name, path)
     card = path / "card.md"
     card.write_text("\n".join(lines))
     return card

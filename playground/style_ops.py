@@ -95,7 +95,7 @@ def style_mix(model: LoadedModel, row_seeds: Sequence[int], col_seeds: Sequence[
     left = _render(model, G.broadcast(w_b), noise, noise_seed + 1)                  # [nB, h, w, c]
     cells = _render(model, mixed(G, w_a, w_b, lo, hi).flatten(0, 1), noise, noise_seed + 2)
     h, w, c = top.shape[1:]
-    blank = np.full((1, h, w, c), 255, np.uint8)
+    blank = np.full((1, h, w, c), 48, np.uint8)                                    # the empty corner
     tiles = [blank, top]
     for i in range(n_b):
         tiles += [left[i:i + 1], cells[i * n_a:(i + 1) * n_a]]

@@ -21,6 +21,21 @@ def test_q_head_shapes():
     assert logits.shape == (6, 10) and mu.shape == (6, 3) and logvar.shape == (6, 3)
 
 
+def test_paper_architecture_shapes_and_step():
+    family, ctx = make_ctx("infogan", {"arch": "paper", "width": 8})
+    G, D, Q = ctx.nets["G"], ctx.nets["D"], ctx.nets["Q"]
+    assert isinstance(G.net[1], torch.nn.Linear) and G.net[1].out_features == 1024
+    z = G.sample_latent(6, torch.Generator().manual_seed(0))
+    x = G(z, torch.arange(6))
+    assert x.shape == (6, 1, 28, 28) and D.features(x).shape == (6, 1024) and D(x).shape == (6,)
+    logits, mu, logvar = Q(D.features(x))
+    assert logits.shape == (6, 10) and mu.shape == (6, 2)
+    scalars = family.train_step(ctx)
+    assert all(torch.isfinite(v) for v in scalars.values())
+    with pytest.raises(ValueError, match="28x28"):
+        family.build(family.Config(arch="paper", img_resolution=32))
+
+
 def test_code_reaches_g():
     _, ctx = make_ctx("infogan", {})
     G = ctx.nets["G"].eval()
