@@ -220,6 +220,8 @@ def test_style_mix_bad_input(tiny_model, kwargs, message):
 def test_style_ops_refuse_other_families():
     with pytest.raises(PlaygroundError, match="need a StyleGAN"):
         api.style_mix("cgan-mnist", [1], [2])
+    with pytest.raises(PlaygroundError, match="need a StyleGAN"):
+        api.evaluate("cgan-mnist", ["mixing"], n=100)
 
 
 def test_parse_seed_list_and_crossover():

@@ -3,7 +3,10 @@
 Phase "pixel" trains the SRResNet generator alone on a pixel loss (ships as srresnet-x4); phase
 "gan" continues from it with content + 1e-3 x adversarial loss (ships as srgan-x4). The generator
 is SRResNet: conv9-PReLU, B residual blocks (conv-BN-PReLU-conv-BN), conv-BN with a long skip,
-two conv + PixelShuffle(2) + PReLU stages, conv9. The discriminator is SRGAN's: strided conv-BN-
+two conv + PixelShuffle(2) + PReLU stages, conv9; by default (residual=True, a documented variant
+after VDSR) the output is added to the bicubic upsampling of the input, so the net only learns the
+missing detail. Measured on the held-out photos: the plain net after 4,000 steps was +0.18 dB over
+bicubic, the residual one after 2,000 steps +0.79 dB (its crop bank was also 4x larger). The discriminator is SRGAN's: strided conv-BN-
 LeakyReLU blocks doubling the width, then dense-LeakyReLU-dense (global average pooling first, so
 any patch size works).
 

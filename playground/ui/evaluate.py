@@ -9,7 +9,7 @@ from .. import api
 from ..errors import PlaygroundError
 from .common import parse_seed, user_errors
 
-METRICS = ["fid", "isc", "kid", "prc", "cond-acc", "code-acc", "per-class-fid"]
+METRICS = ["fid", "isc", "kid", "prc", "cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing"]
 COLUMNS = ["metric", "value", "feature network", "weights sha256", "generated", "real", "real split",
            "real-vs-real floor (FID)", "seed"]
 
