@@ -78,6 +78,25 @@ def test_resume_continues_step_count(idx_dir, tmp_path):
     assert [e.step for e in events if e.kind == "step"] == [15, 20]
 
 
+def test_resume_with_a_new_learning_rate_uses_it(idx_dir, tmp_path, monkeypatch):
+    """Moments come from the checkpoint, hyperparameters from the (overridden) config."""
+    run(spec(idx_dir, tmp_path / "r", steps=10))
+    from playground.families import cgan
+
+    seen = []
+    real_step = cgan.train_step
+
+    def spy(ctx):
+        seen.append({k: o.param_groups[0]["lr"] for k, o in ctx.opts.items()})
+        assert all(o.state for o in ctx.opts.values())          # Adam moments were restored
+        return real_step(ctx)
+
+    monkeypatch.setattr(cgan, "train_step", spy)
+    run(spec(idx_dir, tmp_path / "r", steps=12, resume=str(tmp_path / "r"), overrides={"lr": 5e-5}))
+    assert seen and all(v == 5e-5 for lrs in seen for v in lrs.values())
+    assert checkpoint.read_config(tmp_path / "r")["config"]["lr"] == 5e-5
+
+
 def test_divergence_keeps_last_good_checkpoint(idx_dir, tmp_path, monkeypatch):
     run(spec(idx_dir, tmp_path / "r", steps=10))
     good = checkpoint.load_model_state(tmp_path / "r")

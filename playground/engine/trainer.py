@@ -108,7 +108,12 @@ def _restore(ctx: StepContext, ema, state: dict) -> None:
     for k, net in ctx.nets.items():
         checkpoint.load_into(net, state["nets"][k], f"net {k}")
     for k, opt in ctx.opts.items():
+        # the optimiser's moments come from the checkpoint, its hyperparameters from the config, so
+        # `--resume DIR --set lr=...` really changes the learning rate
+        hyper = [{h: g[h] for h in ("lr", "betas", "weight_decay") if h in g} for g in opt.param_groups]
         opt.load_state_dict(state["opts"][k])
+        for group, h in zip(opt.param_groups, hyper):
+            group.update(h)
     if ema is not None:
         if state["ema"] is None:
             raise PlaygroundError("the checkpoint was trained without EMA; resume without --ema")
