@@ -36,6 +36,23 @@ def test_paper_architecture_shapes_and_step():
         family.build(family.Config(arch="paper", img_resolution=32))
 
 
+def test_style_jitter_and_invariance_term():
+    from playground.data.augment import style_jitter
+
+    x = torch.full((4, 1, 28, 28), -1.0)
+    x[:, :, 8:20, 12:16] = 1.0                                    # a vertical bar
+    x.requires_grad_(True)
+    y = style_jitter(x, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and y.min() >= -1 - 1e-5 and y.max() <= 1 + 1e-5
+    y.sum().backward()
+    assert x.grad.abs().sum() > 0                                  # differentiable: G learns through it
+    again = style_jitter(x.detach(), torch.Generator().manual_seed(0))
+    assert torch.equal(y.detach(), again) and not torch.equal(again, x.detach())
+    family, ctx = make_ctx("infogan", {"lambda_invariance": 1.0, "width": 8})
+    scalars = family.train_step(ctx)
+    assert all(torch.isfinite(v) for v in scalars.values())
+
+
 def test_code_reaches_g():
     _, ctx = make_ctx("infogan", {})
     G = ctx.nets["G"].eval()

@@ -54,3 +54,26 @@ def diff_augment(x: torch.Tensor, policy: list[str], g: torch.Generator) -> torc
     for name in policy:
         x = OPS[name](x, g)
     return x
+
+
+def style_jitter(x: torch.Tensor, g: torch.Generator, rot_deg: float = 15.0, shear: float = 0.3,
+                 scale: float = 0.12) -> torch.Tensor:
+    """A random slant/rotation/scale per image plus stroke thickening or thinning, differentiable.
+
+    Changes how a digit is written, not which digit it is (used by InfoGAN's categorical
+    invariance term, after Elastic-InfoGAN's transformation-consistency idea).
+    """
+    n = x.size(0)
+    u = lambda: torch.rand(n, generator=g, device=x.device) * 2 - 1      # noqa: E731  U(-1, 1)
+    a = u() * rot_deg * torch.pi / 180
+    s = 1 + u() * scale
+    k = u() * shear
+    cos, sin = torch.cos(a) / s, torch.sin(a) / s
+    theta = torch.stack([torch.stack([cos, -sin + k * cos, torch.zeros_like(a)], 1),
+                         torch.stack([sin, cos + k * sin, torch.zeros_like(a)], 1)], 1)   # [N, 2, 3]
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    y = F.grid_sample(x + 1, grid, align_corners=False, padding_mode="zeros") - 1   # background -1
+    stroke = torch.randint(0, 3, (n, 1, 1, 1), generator=g, device=x.device)       # 0 thin, 1 keep, 2 thick
+    thick = F.max_pool2d(y, 3, 1, 1)
+    thin = -F.max_pool2d(-y, 3, 1, 1)
+    return torch.where(stroke == 2, thick, torch.where(stroke == 0, thin, y))

@@ -15,6 +15,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .. import losses
+from ..data.augment import style_jitter
 from ..nn.conv import ConvDiscriminator, ConvGenerator, start_resolution
 
 NAME = "infogan"
@@ -37,6 +38,10 @@ class Config:
     arch: str = "conv"
     lambda_cat: float = 1.0
     lambda_cont: float = 0.1
+    # Weight of a categorical-invariance term (Elastic-InfoGAN's idea): Q must also recover the
+    # categorical code from a re-styled copy of the fake (slant, rotation, scale, stroke width), so
+    # the code cannot encode how a digit is written. 0 = the plain InfoGAN objective.
+    lambda_invariance: float = 0.0
     # Floor on Q's predicted log-variance. Unbounded, Q shrinks the variance and the NLL's weight
     # exp(-logvar) grows up to ~400x, so the continuous codes swallow the class information; a
     # floor of 0 (variance >= 1) matches the original implementation's fixed std of 1.
@@ -157,6 +162,12 @@ def info_loss(Q, feats, cat, cont, cfg) -> tuple[torch.Tensor, torch.Tensor, tor
     return cfg.lambda_cat * ce + cfg.lambda_cont * nll, ce, nll
 
 
+def invariance_loss(Q, D, fake, cat, ctx) -> torch.Tensor:
+    """Cross-entropy of Q's categorical prediction on a re-styled copy of the fake."""
+    logits, _, _ = Q(D.features(ctx.augment(style_jitter(fake, ctx.gen))))
+    return F.cross_entropy(logits, cat)
+
+
 def train_step(ctx) -> dict:
     cfg, G, D, Q = ctx.cfg, ctx.nets["G"], ctx.nets["D"], ctx.nets["Q"]
     real, labels = ctx.next_batch()
@@ -170,6 +181,8 @@ def train_step(ctx) -> dict:
     feats = D.features(ctx.augment(fake))
     adv = losses.g_nonsaturating(D.head(feats).flatten())
     info_g, _, _ = info_loss(Q, feats, cat, cont, cfg)
+    if cfg.lambda_invariance:
+        info_g = info_g + cfg.lambda_invariance * invariance_loss(Q, D, fake, cat, ctx)
     ctx.opts["G"].zero_grad(set_to_none=True)
     (adv + info_g).backward()
     ctx.opts["G"].step()
@@ -180,6 +193,8 @@ def train_step(ctx) -> dict:
     d_loss = losses.d_bce(D.head(f_real).flatten(), D.head(f_fake).flatten())
     info, ce, nll = info_loss(Q, f_fake, cat, cont, cfg)
     total = d_loss + info
+    if cfg.lambda_invariance:
+        total = total + cfg.lambda_invariance * invariance_loss(Q, D, fake.detach(), cat, ctx)
     if cfg.supervised:  # the notes' supervised variant: Q also learns the true labels of real images
         total = total + cfg.lambda_cat * F.cross_entropy(Q(f_real)[0], labels)
     ctx.opts["D"].zero_grad(set_to_none=True)
