@@ -34,11 +34,11 @@ def test_config_records_how_it_was_made(name):
 def test_card_numbers_are_reproducible(name):
     """Recompute each task metric exactly as recorded (same n, seed): no hand-typed numbers."""
     meta = checkpoint.read_config(shipped_models()[name][0])
-    for metric in ("cond-acc", "code-acc", "translation", "mixing"):
+    for metric in ("cond-acc", "code-acc", "translation", "mixing", "sr"):
         if metric not in meta["metrics"]:
             continue
         rec = meta["metrics"][metric]
-        n = rec.get("n_generated") or rec.get("n_drawn") or (1000 if metric == "translation" else None)
+        n = rec.get("n_generated") or rec.get("n_drawn") or {"translation": 1000, "sr": 10}.get(metric)
         got = api.evaluate(name, [metric], n=n, seed=rec["seed"])["metrics"][metric]
         assert got["value"] == rec["value"], (name, metric)
 
@@ -56,6 +56,14 @@ def test_translation_bars(name):
     for direction, d in res["directions"].items():
         assert d["to_target"] >= 0.85, (name, direction)
         assert d["cycle_to_source"] >= 0.90, (name, direction)
+
+
+def test_super_resolution_bar():
+    """srresnet-x4 beats bicubic by at least 1 dB on the held-out photos (Y channel, 4-px shave)."""
+    res = checkpoint.read_config(shipped_models()["srresnet-x4"][0])["metrics"]["sr"]
+    assert set(res["held_out_photos"]) == {"coffee", "camera", "grass"}
+    assert res["mean"]["psnr_model"] - res["mean"]["psnr_bicubic"] >= 1.0
+    assert res["value"] >= 1.0
 
 
 def test_style_mixing_bar():
