@@ -81,6 +81,19 @@ def _stylegan_figures(name: str, path: Path) -> list[str]:
     return lines + [f"### Truncation, seed 0, psi = {psis}", "", "![truncation](truncation.png)", ""]
 
 
+def _infogan_lines(cfg: dict) -> list[str]:
+    lines = [f"- {'supervised (true labels as the categorical code)' if cfg.get('supervised') else 'unsupervised: no label is read in training'}; "
+             f"{cfg.get('n_cat')}-way categorical code (weight {cfg.get('lambda_cat')}), {cfg.get('n_cont')} "
+             f"continuous codes U(-1, 1) (weight {cfg.get('lambda_cont')}), `{cfg.get('arch')}` nets"]
+    if cfg.get("lambda_invariance"):
+        lines.append(f"- categorical invariance (weight {cfg['lambda_invariance']}): Q must also recover the "
+                     "category from a re-slanted, rescaled, re-stroked copy of each fake")
+    if cfg.get("lambda_cluster"):
+        lines.append(f"- clustering of real images (weight {cfg['lambda_cluster']}, IIC): Q's category for a real "
+                     "image and for a re-styled copy must agree, be confident, and use every category equally")
+    return lines
+
+
 def _family_lines(meta: dict) -> list[str]:
     """What a reader must know that the config alone does not say plainly."""
     cfg = meta["config"]
@@ -92,6 +105,8 @@ def _family_lines(meta: dict) -> list[str]:
                 "minibatch std; non-saturating loss, lazy R1 "
                 f"(gamma {cfg.get('r1_gamma')} every {cfg.get('r1_every')} steps), style-mixing probability "
                 f"{cfg.get('mixing_prob')}"]
+    if meta["family"] == "infogan":
+        return _infogan_lines(cfg)
     if meta["family"] != "srgan":
         return []
     if cfg.get("phase") == "pixel":

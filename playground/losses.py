@@ -82,6 +82,19 @@ def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> t
     return (0.5 * (logvar + (x - mean) ** 2 * torch.exp(-logvar))).sum(1).mean()
 
 
+def paired_mutual_information(p1: torch.Tensor, p2: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """I(y; y') of two cluster assignments of the same images (IIC, Ji et al. 2019), in nats.
+
+    p1, p2: [N, K] softmax outputs for two views of each image. The joint is their batch-averaged
+    outer product, symmetrised. I is high when the marginal is balanced (every cluster is used) and
+    both views land in the same, confident cluster; at most log K.
+    """
+    joint = p1.t() @ p2 / p1.size(0)                    # [K, K]
+    joint = ((joint + joint.t()) / 2).clamp_min(eps)
+    pi, pj = joint.sum(1, keepdim=True), joint.sum(0, keepdim=True)
+    return (joint * (joint.log() - pi.log() - pj.log())).sum()
+
+
 D_LOSSES = {"ns": d_bce, "minimax": d_bce, "hinge": d_hinge, "wasserstein": d_wasserstein, "lsgan": d_lsgan}
 G_LOSSES = {"ns": g_nonsaturating, "minimax": g_minimax, "hinge": g_hinge,
             "wasserstein": g_wasserstein, "lsgan": g_lsgan}

@@ -53,6 +53,40 @@ def test_style_jitter_and_invariance_term():
     assert all(torch.isfinite(v) for v in scalars.values())
 
 
+def test_paired_mutual_information_bounds():
+    from playground.losses import paired_mutual_information as mi
+
+    K = 5
+    onehot = torch.eye(K).repeat(4, 1)                             # balanced, confident, views agree
+    assert mi(onehot, onehot).item() == pytest.approx(np.log(K), abs=1e-4)
+    one_cluster = torch.zeros(20, K)
+    one_cluster[:, 0] = 1                                          # every image in one category
+    assert mi(one_cluster, one_cluster).item() == pytest.approx(0, abs=1e-4)
+    uniform = torch.full((20, K), 1 / K)                           # not confident
+    assert mi(uniform, uniform).item() == pytest.approx(0, abs=1e-4)
+    disagree = torch.eye(K)[torch.randperm(20) % K]
+    assert mi(onehot, disagree).item() < 0.5 * np.log(K)          # views assigned independently
+
+
+def test_cluster_term_trains_q_on_real_images():
+    family, ctx = make_ctx("infogan", {"lambda_cluster": 1.0, "width": 8})
+    scalars = family.train_step(ctx)
+    assert all(torch.isfinite(v) for v in scalars.values())
+    assert 0 <= scalars["info/real_cluster_mi"] <= np.log(10) + 1e-4
+    Q = ctx.nets["Q"]
+    before = [p.detach().clone() for p in Q.parameters()]
+    real, _ = ctx.next_batch()
+    f_real = ctx.nets["D"].features(real)
+    mi = family.cluster_information(Q, ctx.nets["D"], real, f_real, ctx)
+    ctx.opts["D"].zero_grad()
+    (-mi).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in Q.parameters())
+    ctx.opts["D"].step()
+    assert any(not torch.equal(a, b) for a, b in zip(before, Q.parameters()))
+    _, plain = make_ctx("infogan", {"width": 8})
+    assert "info/real_cluster_mi" not in family.train_step(plain)   # off by default
+
+
 def test_code_reaches_g():
     _, ctx = make_ctx("infogan", {})
     G = ctx.nets["G"].eval()

@@ -74,6 +74,16 @@ def test_style_mixing_bar():
     assert res["fine_from_a"]["keeps_a_class"] < res["coarse_from_a"]["keeps_a_class"] - 0.5
 
 
+def test_infogan_code_accuracy_bar():
+    """Unsupervised categories match the digits one-to-one (Hungarian) for at least 90% of samples."""
+    meta = checkpoint.read_config(shipped_models()["infogan-mnist"][0])
+    res = meta["metrics"]["code-acc"]
+    assert not meta["config"]["supervised"] and meta["dataset"] == "mnist5k"
+    assert res["value"] >= 0.90 and res["n_generated"] >= 10_000
+    assert sorted(res["matching"].values()) == [str(d) for d in range(10)]      # one code per digit
+    assert set(res["continuous_codes"]) == {"c1", "c2"}
+
+
 def test_readme_table_is_generated_from_the_cards():
     from playground.cards import readme_table
 

@@ -42,6 +42,11 @@ class Config:
     # categorical code from a re-styled copy of the fake (slant, rotation, scale, stroke width), so
     # the code cannot encode how a digit is written. 0 = the plain InfoGAN objective.
     lambda_invariance: float = 0.0
+    # Weight of a clustering term on *real* images (IIC's objective): Q's categorical prediction
+    # for a real image and for a re-styled copy should agree, be confident, and use every category
+    # equally often. It ties the categories to the data's own clusters, so G cannot leave a digit
+    # out or give one digit two categories. Unsupervised: no labels are read. 0 = off.
+    lambda_cluster: float = 0.0
     # Floor on Q's predicted log-variance. Unbounded, Q shrinks the variance and the NLL's weight
     # exp(-logvar) grows up to ~400x, so the continuous codes swallow the class information; a
     # floor of 0 (variance >= 1) matches the original implementation's fixed std of 1.
@@ -168,6 +173,13 @@ def invariance_loss(Q, D, fake, cat, ctx) -> torch.Tensor:
     return F.cross_entropy(logits, cat)
 
 
+def cluster_information(Q, D, real, f_real, ctx) -> torch.Tensor:
+    """Mutual information between Q's categories for real images and for re-styled copies."""
+    p1 = F.softmax(Q(f_real)[0], dim=1)
+    p2 = F.softmax(Q(D.features(ctx.augment(style_jitter(real, ctx.gen))))[0], dim=1)
+    return losses.paired_mutual_information(p1, p2)
+
+
 def train_step(ctx) -> dict:
     cfg, G, D, Q = ctx.cfg, ctx.nets["G"], ctx.nets["D"], ctx.nets["Q"]
     real, labels = ctx.next_batch()
@@ -195,10 +207,15 @@ def train_step(ctx) -> dict:
     total = d_loss + info
     if cfg.lambda_invariance:
         total = total + cfg.lambda_invariance * invariance_loss(Q, D, fake.detach(), cat, ctx)
+    stats = {}
+    if cfg.lambda_cluster:
+        mi = cluster_information(Q, D, real, f_real, ctx)
+        total = total - cfg.lambda_cluster * mi
+        stats["info/real_cluster_mi"] = mi.detach()
     if cfg.supervised:  # the notes' supervised variant: Q also learns the true labels of real images
         total = total + cfg.lambda_cat * F.cross_entropy(Q(f_real)[0], labels)
     ctx.opts["D"].zero_grad(set_to_none=True)
     total.backward()
     ctx.opts["D"].step()
     return {"D/loss": d_loss.detach(), "G/loss": adv.detach(), "info/loss": info.detach(),
-            "info/cat_ce": ce.detach(), "info/cont_nll": nll.detach()}
+            "info/cat_ce": ce.detach(), "info/cont_nll": nll.detach(), **stats}
