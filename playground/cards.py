@@ -94,6 +94,22 @@ def _infogan_lines(cfg: dict) -> list[str]:
     return lines
 
 
+def _infogan_figures(name: str, path: Path, meta: dict) -> list[str]:
+    """One paper-style sweep per continuous code, captioned with its measured effect."""
+    from . import api
+    from .imaging import grid, to_pil
+
+    effects = meta.get("metrics", {}).get("code-acc", {}).get("continuous_codes", {})
+    values = [round(-2 + 0.5 * i, 1) for i in range(9)]
+    lines = ["## Continuous codes", "", f"Rows: categorical code 0-{meta['config']['n_cat'] - 1}; columns: the code "
+             f"swept over {values} (beyond the training range U(-1, 1)); other codes 0, noise of seed {GRID_SEED}.", ""]
+    for i in range(meta["config"]["n_cont"]):
+        to_pil(grid(api.code_sweep(name, GRID_SEED, i, values), nrow=len(values))).save(path / f"sweep-c{i + 1}.png")
+        label = effects.get(f"c{i + 1}", {}).get("label", "effect not measured yet")
+        lines += [f"### c{i + 1}: {label}", "", f"![c{i + 1}](sweep-c{i + 1}.png)", ""]
+    return lines
+
+
 def _family_lines(meta: dict) -> list[str]:
     """What a reader must know that the config alone does not say plainly."""
     cfg = meta["config"]
@@ -138,6 +154,8 @@ def write_card(name: str) -> Path:
     ]
     if meta["family"] == "stylegan":
         lines += _stylegan_figures(name, path)
+    if meta["family"] == "infogan":
+        lines += _infogan_figures(name, path, meta)
     card = path / "card.md"
     card.write_text("\n".join(lines))
     return card

@@ -154,6 +154,13 @@ def test_cli_sample_with_codes(tiny_infogan, tmp_path):
     assert main(["sample", tiny_infogan, "--code-cont", "x", "--out", str(tmp_path / "b.png")]) == 2
 
 
+def test_slider_labels_are_earned():
+    from playground.eval.infogan import effect_label
+
+    assert effect_label({"ink": 0.1, "slant": -0.62, "width": 0.2}) == "slant (-, r=-0.62)"
+    assert effect_label({"ink": 0.08, "height": -0.05}) == "no clear effect (strongest: ink, r=0.08)"
+
+
 def test_code_acc_refuses_non_infogan(tiny_infogan, idx_dir, tmp_path):
     with pytest.raises(PlaygroundError, match="code metrics need an InfoGAN"):
         api.evaluate("cgan-mnist", ["code-acc"], n=10)

@@ -12,6 +12,9 @@ from .classifier import load_classifier, predict
 from .shape_stats import measures, pearson
 
 SWEEP = (-2.0, 2.0)
+# Below this |Pearson r| between a code's value and every shape measure, the slider is labelled
+# "no clear effect" rather than with the strongest (but weak) measure: labels must be earned.
+CLEAR_EFFECT_R = 0.3
 
 
 def _check(model: LoadedModel) -> None:
@@ -45,6 +48,14 @@ def code_accuracy(model: LoadedModel, n_per_code: int, seed: int) -> dict:
             "n_generated": int(counts.sum()), "seed": seed}
 
 
+def effect_label(corr: dict[str, float]) -> str:
+    """The slider label for one code from its correlations with the shape measures."""
+    best = max(corr, key=lambda k: abs(corr[k]))
+    if abs(corr[best]) < CLEAR_EFFECT_R:
+        return f"no clear effect (strongest: {best}, r={corr[best]})"
+    return f"{best} ({'+' if corr[best] > 0 else '-'}, r={corr[best]})"
+
+
 @torch.no_grad()
 def continuous_effects(model: LoadedModel, n: int = 200, steps: int = 9, seed: int = 0) -> dict:
     """Sweep each continuous code over [-2, 2] with everything else fixed; correlate with measures."""
@@ -69,7 +80,7 @@ def continuous_effects(model: LoadedModel, n: int = 200, steps: int = 9, seed: i
         best = max(corr, key=lambda k: abs(corr[k]))
         lo = m[best][:n].mean().item()
         hi = m[best][-n:].mean().item()
-        out[f"c{i + 1}"] = {"label": f"{best} ({'+' if corr[best] > 0 else '-'}, r={corr[best]})",
+        out[f"c{i + 1}"] = {"label": effect_label(corr),
                             "measure": best, "correlations": corr,
                             f"{best}_at_-2": round(lo, 3), f"{best}_at_+2": round(hi, 3)}
     return out
