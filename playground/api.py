@@ -165,6 +165,9 @@ def interpolate(name: str, seed_a: int, seed_b: int, steps: int = 10,
     return _generate(model, z, c)
 
 
+CODE_SWEEP_VALUES = (-2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)   # the figures' columns: UI tab, cards
+
+
 def code_sweep(name: str, seed: int, code: int, values: Sequence[float],
                code_cont: Sequence[float] | None = None) -> np.ndarray:
     """InfoGAN figure: rows = categorical values, columns = continuous code `code` swept over

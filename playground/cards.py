@@ -82,7 +82,9 @@ def _stylegan_figures(name: str, path: Path) -> list[str]:
 
 
 def _infogan_lines(cfg: dict) -> list[str]:
-    lines = [f"- {'supervised (true labels as the categorical code)' if cfg.get('supervised') else 'unsupervised: no label is read in training'}; "
+    how = ("supervised (true labels as the categorical code)" if cfg.get("supervised")
+           else "unsupervised: no label is read in training")
+    lines = [f"- {how}; "
              f"{cfg.get('n_cat')}-way categorical code (weight {cfg.get('lambda_cat')}), {cfg.get('n_cont')} "
              f"continuous codes U(-1, 1) (weight {cfg.get('lambda_cont')}), `{cfg.get('arch')}` nets"]
     if cfg.get("lambda_invariance"):
@@ -100,7 +102,7 @@ def _infogan_figures(name: str, path: Path, meta: dict) -> list[str]:
     from .imaging import grid, to_pil
 
     effects = meta.get("metrics", {}).get("code-acc", {}).get("continuous_codes", {})
-    values = [round(-2 + 0.5 * i, 1) for i in range(9)]
+    values = list(api.CODE_SWEEP_VALUES)
     lines = ["## Continuous codes", "", f"Rows: categorical code 0-{meta['config']['n_cat'] - 1}; columns: the code "
              f"swept over {values} (beyond the training range U(-1, 1)); other codes 0, noise of seed {GRID_SEED}.", ""]
     for i in range(meta["config"]["n_cont"]):

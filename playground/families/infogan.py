@@ -169,16 +169,20 @@ def info_loss(Q, feats, cat, cont, cfg) -> tuple[torch.Tensor, torch.Tensor, tor
     return cfg.lambda_cat * ce + cfg.lambda_cont * nll, ce, nll
 
 
+def restyled_logits(Q, D, x, ctx) -> torch.Tensor:
+    """Q's categorical logits for a re-styled (slant, scale, stroke) copy of the batch x."""
+    return Q(D.features(ctx.augment(style_jitter(x, ctx.gen))))[0]
+
+
 def invariance_loss(Q, D, fake, cat, ctx) -> torch.Tensor:
     """Cross-entropy of Q's categorical prediction on a re-styled copy of the fake."""
-    logits, _, _ = Q(D.features(ctx.augment(style_jitter(fake, ctx.gen))))
-    return F.cross_entropy(logits, cat)
+    return F.cross_entropy(restyled_logits(Q, D, fake, ctx), cat)
 
 
 def cluster_information(Q, D, real, f_real, ctx) -> torch.Tensor:
     """Mutual information between Q's categories for real images and for re-styled copies."""
     p1 = F.softmax(Q(f_real)[0], dim=1)
-    p2 = F.softmax(Q(D.features(ctx.augment(style_jitter(real, ctx.gen))))[0], dim=1)
+    p2 = F.softmax(restyled_logits(Q, D, real, ctx), dim=1)
     return losses.paired_mutual_information(p1, p2)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gradio as gr
-import numpy as np
 
 from .. import api
 from ..errors import PlaygroundError
@@ -11,7 +10,6 @@ from ..imaging import grid
 from .common import for_display, parse_seed, random_seed, user_errors
 
 MAX_CODES = 4
-SWEEP_VALUES = np.linspace(-2, 2, 9).round(2).tolist()
 
 
 def _code_info(model_name: str) -> tuple[list[str], list[str]]:
@@ -49,8 +47,8 @@ def sweep(model_name, sweep_code, seed, *codes):
     model = api.load(model_name)
     cont = [float(c) for c in codes[:model.G.n_cont]]
     code = int(str(sweep_code).lstrip("c")) - 1
-    images = api.code_sweep(model_name, parse_seed(seed), code, SWEEP_VALUES, code_cont=cont)
-    return for_display(grid(images, nrow=len(SWEEP_VALUES)), min_px=600)
+    images = api.code_sweep(model_name, parse_seed(seed), code, api.CODE_SWEEP_VALUES, code_cont=cont)
+    return for_display(grid(images, nrow=len(api.CODE_SWEEP_VALUES)), min_px=600)
 
 
 @user_errors
