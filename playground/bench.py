@@ -145,7 +145,7 @@ def bench_sample(device: str) -> dict:
 def bench_fid(device: str) -> dict:
     """FID of 10,000 generated 28x28 images vs cached real statistics, domain feature network."""
     from .eval.fidelity import fidelity_metrics
-    from .models import load_model
+    from .loading import load_model
 
     model = load_model("dcgan-fashion", device)
     fidelity_metrics(model, ["fid"], n=500, seed=0, prefer="domain")   # fills the real-data cache

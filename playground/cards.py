@@ -9,8 +9,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+
 from . import checkpoint
-from .registry import CHECKPOINT_ROOT, resolve_model, shipped_models
+from .capabilities import codes, sampling, style, translation, upscaling
+from .families.protocol import Kind
+from .files import write_samples
+from .imaging import grid, to_pil
+from .loading import load
+from .registry import CHECKPOINT_ROOT, get_family, resolve_model, shipped_models
 
 README = CHECKPOINT_ROOT.parent / "README.md"
 TABLE_START, TABLE_END = "<!-- models:start -->", "<!-- models:end -->"
@@ -33,43 +40,35 @@ def _metric_lines(metrics: dict) -> list[str]:
 
 def _save_grid(name: str, path: Path, meta: dict) -> tuple[str, str]:
     """The card's picture and its caption, by kind of model."""
-    from . import api
-    from .imaging import to_pil
-
-    if meta["family"] == "cyclegan":
+    model = load(name)
+    if model.kind is Kind.TRANSLATOR:
         a, b = meta["config"]["domain_names"]
-        top, bottom = api.translate_batch(name, "a2b", n=8), api.translate_batch(name, "b2a", n=8)
-        import numpy as np
-
+        top, bottom = translation.translate_batch(model, "a2b", n=8), translation.translate_batch(model, "b2a", n=8)
         to_pil(np.concatenate([top, bottom], axis=0)).save(path / "samples.png")
         return "samples.png", (f"held-out test images, rows: {a}, {a}→{b}, reconstruction; then "
                                f"{b}, {b}→{a}, reconstruction")
-    if meta["family"] == "srgan":
-        import numpy as np
-
+    if model.kind is Kind.UPSCALER:
         from .data.photos import skimage_photo
 
         hr = skimage_photo("coffee")[100:228, 200:328]
-        res = api.check_against_ground_truth(name, hr)
+        res = upscaling.check_against_ground_truth(model, hr)
         to_pil(np.concatenate([res["bicubic"], res["sr"], res["hr"]], axis=1)).save(path / "samples.png")
         return "samples.png", "held-out photo crop (coffee): bicubic | model | ground truth"
     K = meta["config"].get("num_classes", 0)
     n = K * 10 if K else 64
     labels = [k for k in range(K) for _ in range(10)] if K else None
-    images = api.sample(name, n, GRID_SEED, labels=labels)
-    api.write_samples(path / "samples.png", images, None, nrow=10 if K else 8)
+    images, _ = sampling.sample_with_labels(model, n, GRID_SEED, labels=labels)
+    write_samples(path / "samples.png", images, None, nrow=10 if K else 8)
     return "samples.png", (f"seed {GRID_SEED}, one row per class, 10 samples each" if K else f"seed {GRID_SEED}, 64 samples")
 
 
 def _stylegan_figures(name: str, path: Path) -> list[str]:
     """Mixing grids (coarse and fine from A) and a truncation strip, saved beside the card."""
-    from . import api
-    from .imaging import grid, to_pil
-
+    model = load(name)
     lines = ["## Style mixing", "", "Top row: source A (seeds 0-5); left column: source B (seeds 10-15); "
              "each cell is B with A's styles on the named layers (noise: fixed maps, no truncation).", ""]
     for crossover in ("coarse", "middle", "fine"):
-        res = api.style_mix(name, range(6), range(10, 16), crossover)
+        res = style.style_mix(model, range(6), range(10, 16), crossover)
         if res["layers"][0] == res["layers"][1]:
             continue
         to_pil(res["grid"]).save(path / f"mixing-{crossover}.png")
@@ -77,68 +76,28 @@ def _stylegan_figures(name: str, path: Path) -> list[str]:
         lines += [f"### {crossover} from A (layers {lo}-{hi - 1}, resolutions {res['layer_resolutions']})", "",
                   f"![{crossover}](mixing-{crossover}.png)", ""]
     psis = [round(-1 + 0.25 * i, 2) for i in range(9)]
-    to_pil(grid(api.truncation_strip(name, 0, psis), nrow=len(psis))).save(path / "truncation.png")
+    to_pil(grid(style.truncation_strip(model, 0, psis), nrow=len(psis))).save(path / "truncation.png")
     return lines + [f"### Truncation, seed 0, psi = {psis}", "", "![truncation](truncation.png)", ""]
-
-
-def _infogan_lines(cfg: dict) -> list[str]:
-    how = ("supervised (true labels as the categorical code)" if cfg.get("supervised")
-           else "unsupervised: no label is read in training")
-    lines = [f"- {how}; "
-             f"{cfg.get('n_cat')}-way categorical code (weight {cfg.get('lambda_cat')}), {cfg.get('n_cont')} "
-             f"continuous codes U(-1, 1) (weight {cfg.get('lambda_cont')}), `{cfg.get('arch')}` nets"]
-    if cfg.get("lambda_invariance"):
-        lines.append(f"- categorical invariance (weight {cfg['lambda_invariance']}): Q must also recover the "
-                     "category from a re-slanted, rescaled, re-stroked copy of each fake")
-    if cfg.get("lambda_cluster"):
-        lines.append(f"- clustering of real images (weight {cfg['lambda_cluster']}, IIC): Q's category for a real "
-                     "image and for a re-styled copy must agree, be confident, and use every category equally")
-    return lines
 
 
 def _infogan_figures(name: str, path: Path, meta: dict) -> list[str]:
     """One paper-style sweep per continuous code, captioned with its measured effect."""
-    from . import api
-    from .imaging import grid, to_pil
-
+    model = load(name)
     effects = meta.get("metrics", {}).get("code-acc", {}).get("continuous_codes", {})
-    values = list(api.CODE_SWEEP_VALUES)
+    values = list(codes.CODE_SWEEP_VALUES)
     lines = ["## Continuous codes", "", f"Rows: categorical code 0-{meta['config']['n_cat'] - 1}; columns: the code "
              f"swept over {values} (beyond the training range U(-1, 1)); other codes 0, noise of seed {GRID_SEED}.", ""]
     for i in range(meta["config"]["n_cont"]):
-        to_pil(grid(api.code_sweep(name, GRID_SEED, i, values), nrow=len(values))).save(path / f"sweep-c{i + 1}.png")
+        to_pil(grid(codes.code_sweep(model, GRID_SEED, i, values), nrow=len(values))).save(path / f"sweep-c{i + 1}.png")
         label = effects.get(f"c{i + 1}", {}).get("label", "effect not measured yet")
         lines += [f"### c{i + 1}: {label}", "", f"![c{i + 1}](sweep-c{i + 1}.png)", ""]
     return lines
 
 
-def _family_lines(meta: dict) -> list[str]:
-    """What a reader must know that the config alone does not say plainly."""
-    cfg = meta["config"]
-    if meta["family"] == "stylegan":
-        src = cfg.get("source_resolution") or cfg["img_resolution"]
-        return [f"- images: the {src}x{src} data zero-padded to {cfg['img_resolution']}x{cfg['img_resolution']} "
-                f"for training; evaluation crops generated images back to {src}x{src}",
-                "- G: StyleGAN2 weight (de)modulation, per-layer noise, toRGB skips; D: residual with "
-                "minibatch std; non-saturating loss, lazy R1 "
-                f"(gamma {cfg.get('r1_gamma')} every {cfg.get('r1_every')} steps), style-mixing probability "
-                f"{cfg.get('mixing_prob')}"]
-    if meta["family"] == "infogan":
-        return _infogan_lines(cfg)
-    if meta["family"] != "srgan":
-        return []
-    if cfg.get("phase") == "pixel":
-        return [f"- loss: pixel {cfg.get('pixel_loss', 'l1').upper()} only (the SRResNet phase)"]
-    content = (f"VGG19 phi_5,4 features ({cfg['vgg_weights']})" if cfg.get("vgg_weights") else
-               "the documented substitute: L1 feature matching on the discriminator's features, plus the "
-               "pixel loss (no VGG19 weights file was given, and none can be downloaded here)")
-    return [f"- content loss: {content}", f"- adversarial weight: {cfg.get('adv_weight')}",
-            f"- initialised from: `{cfg.get('init_from')}`"]
-
-
 def write_card(name: str) -> Path:
     path = resolve_model(name)
     meta = checkpoint.read_config(path)
+    family = get_family(meta["family"])
     desc = shipped_models().get(name, (path, "a trained model"))[1]
     img, caption = _save_grid(name, path, meta)
     train = meta.get("train", {})
@@ -147,16 +106,16 @@ def write_card(name: str) -> Path:
         f"- family: `{meta['family']}`", f"- dataset: `{meta.get('dataset')}`",
         f"- steps: {meta.get('step')}, batch size {train.get('batch_size')}, seed {meta.get('seed')}",
         f"- EMA decay: {train.get('ema')}, augmentation: `{train.get('augment') or 'none'}`",
-        f"- config: `{meta['config']}`", *_family_lines(meta), "",
+        f"- config: `{meta['config']}`", *family.describe(meta["config"]), "",
         "Trained with:", "", "```",
         *[f"{h['command']}   # steps to {h['to_step']}" for h in meta.get("history", [])],
         meta.get("command", "(unknown)"), "```", "",
         "## Measured metrics", "", *_metric_lines(meta.get("metrics", {})),
         f"## Samples ({caption})", "", f"![samples]({img})", "",
     ]
-    if meta["family"] == "stylegan":
+    if family.kind is Kind.STYLE:
         lines += _stylegan_figures(name, path)
-    if meta["family"] == "infogan":
+    if family.kind is Kind.CODES:
         lines += _infogan_figures(name, path, meta)
     card = path / "card.md"
     card.write_text("\n".join(lines))

@@ -243,7 +243,7 @@ def _cmd_mix(a) -> int:
     from . import api
     from .imaging import to_pil
     from .seed import parse_seed_list
-    from .style_ops import parse_crossover
+    from .capabilities.style import parse_crossover
 
     out = Path(a.out)
     if out.suffix != ".png":

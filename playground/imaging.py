@@ -1,4 +1,4 @@
-"""Turning generator output into pictures: grids, PNG bytes."""
+"""Image conversions: float tensors <-> uint8 arrays, grids, PNG/GIF bytes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,17 @@ import io
 import numpy as np
 import torch
 from PIL import Image
+
+
+def to_float(images_u8: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] -> float [-1, 1]."""
+    return images_u8.float().div_(127.5).sub_(1.0)
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """float [-1, 1] [N, C, H, W] -> uint8 [N, H, W, C] for display and files."""
+    x = images.detach().float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).cpu()
 
 
 def grid(images_u8: np.ndarray | torch.Tensor, nrow: int, pad: int = 2) -> np.ndarray:

@@ -1,16 +1,16 @@
 """Explicit tables: family name -> module, shipped model name -> checkpoint folder.
 
 Nothing is discovered by scanning: adding a family or a shipped model means adding a line here,
-and a duplicate name is an error at lookup time rather than a silent override.
+and a duplicate name is an error at lookup time rather than a silent override. A family module
+must define `FAMILY`, a `families.protocol.Family` whose name matches its line here.
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from types import ModuleType
-
 from .errors import PlaygroundError
+from .families.protocol import Family
 
 FAMILY_MODULES: tuple[tuple[str, str], ...] = (
     ("gan", "playground.families.gan"),
@@ -55,11 +55,18 @@ def family_names() -> list[str]:
     return list(_table(FAMILY_MODULES, "family"))
 
 
-def get_family(name: str) -> ModuleType:
+def get_family(name: str) -> Family:
+    """The family's protocol object (its module's FAMILY), checked against its registry line."""
     table = _table(FAMILY_MODULES, "family")
     if name not in table:
         raise PlaygroundError(f"unknown family {name!r}; choose from {', '.join(table)}")
-    return importlib.import_module(table[name][0])
+    module = importlib.import_module(table[name][0])
+    family = getattr(module, "FAMILY", None)
+    if not isinstance(family, Family):
+        raise PlaygroundError(f"family module {table[name][0]} defines no FAMILY = Family(...)")
+    if family.name != name:
+        raise PlaygroundError(f"family module {table[name][0]} calls itself {family.name!r}, registered as {name!r}")
+    return family
 
 
 def shipped_models() -> dict[str, tuple[Path, str]]:

@@ -47,7 +47,7 @@ def family_summary(family_name: str, overrides: dict | None = None) -> str:
     n = 2
     z = torch.randn(n, G.z_dim)
     c = torch.zeros(n, dtype=torch.long) if G.num_classes else None
-    out = [f"== {family.NAME}: {cfg}"]
+    out = [f"== {family.name}: {cfg}"]
     for key, net in nets.items():
         if key == "G":
             args = (z,) if c is None else (z, c)

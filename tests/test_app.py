@@ -114,29 +114,33 @@ def _wait_status(client, done, timeout=120):
     raise AssertionError(f"status never matched: {text}")
 
 
-def test_train_run_lifecycle_and_disconnect(server, client):
+def test_train_run_lifecycle_and_ownership(server, client):
     defaults = client.predict("wgan-gp", api_name="/train_family_defaults")
     assert "(fixed by the family)" in str(defaults) and "10.0" in str(defaults)  # GP lambda = 10
     client.predict("cgan", api_name="/train_family_defaults")
     args = list(TRAIN_ARGS)
     args[11] = 5000
-    first = Client(server, verbose=False)
-    text = first.predict(*args, api_name="/train_start")
+    owner = Client(server, verbose=False)                     # another browser session
+    text = owner.predict(*args, api_name="/train_start")
     assert "cgan on mnist5k" in text
-    first.close() if hasattr(first, "close") else None     # this "tab" goes away
     with pytest.raises(AppError, match="already going on this server"):
         client.predict(*TRAIN_ARGS, api_name="/train_start")
-    _wait_status(client, lambda t: "running" in t and "step 0/" not in t)
-    status = client.predict(api_name="/train_status")
+    with pytest.raises(AppError, match="you have no run going"):
+        client.predict(api_name="/train_stop")               # not yours: watch, don't touch
+    assert "Another visitor's run is training" in client.predict(api_name="/train_status")[0]
+    with pytest.raises(AppError, match="stop or finish a run of yours"):
+        client.predict(api_name="/train_download")
+    _wait_status(owner, lambda t: "running" in t and "step 0/" not in t)
+    status = owner.predict(api_name="/train_status")
     assert status[1] is not None            # the loss plot has data
-    client.predict(api_name="/train_stop")
-    text = _wait_status(client, lambda t: "**stopped**" in t)
-    zip_path = client.predict(api_name="/train_download")
+    owner.predict(api_name="/train_stop")
+    text = _wait_status(owner, lambda t: "**stopped**" in t)
+    zip_path = owner.predict(api_name="/train_download")
     assert zip_path.endswith(".zip")
     from gradio_client import handle_file
 
-    msg = client.predict(handle_file(zip_path), api_name="/train_upload_run")
-    assert "Installed as" in msg
+    msg = owner.predict(handle_file(zip_path), api_name="/train_upload_run")
+    assert "Installed as" in msg and "/" not in msg.split("`")[1]   # no server path shown
     args[11] = 10**9
     with pytest.raises(AppError, match="greater than maximum value 20000"):
         client.predict(*args, api_name="/train_start")

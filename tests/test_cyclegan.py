@@ -57,8 +57,10 @@ def test_train_step_and_lr_decay(idx_dir):
 
     ds = tiny_dataset()
     ds = ds.subset((ds.labels < 2).nonzero().squeeze(1))
-    family = cyclegan
-    cfg = fit_to_dataset(make_config(family, {"ngf": 8, "ndf": 8, "n_res": 1, "total_steps": 10}), family, ds)
+    family = cyclegan.FAMILY
+    cfg, ds = family.prepare_dataset(make_config(family, {"ngf": 8, "ndf": 8, "n_res": 1}), ds)
+    cfg = family.fit_to_run(fit_to_dataset(cfg, family, ds), 10)
+    assert cfg.total_steps == 10
     assert (cfg.domain_a, cfg.domain_b) == (0, 1)
     nets = family.build(cfg)
     ctx = StepContext(nets=nets, opts=family.optimizers(cfg, nets), cfg=cfg, device=torch.device("cpu"),

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import threading
 
@@ -91,7 +92,7 @@ def test_resume_with_a_new_learning_rate_uses_it(idx_dir, tmp_path, monkeypatch)
         assert all(o.state for o in ctx.opts.values())          # Adam moments were restored
         return real_step(ctx)
 
-    monkeypatch.setattr(cgan, "train_step", spy)
+    monkeypatch.setattr(cgan, "FAMILY", dataclasses.replace(cgan.FAMILY, train_step=spy))
     run(spec(idx_dir, tmp_path / "r", steps=12, resume=str(tmp_path / "r"), overrides={"lr": 5e-5}))
     assert seen and all(v == 5e-5 for lrs in seen for v in lrs.values())
     assert checkpoint.read_config(tmp_path / "r")["config"]["lr"] == 5e-5
@@ -110,7 +111,7 @@ def test_divergence_keeps_last_good_checkpoint(idx_dir, tmp_path, monkeypatch):
             out["D/loss"] = torch.tensor(float("nan"))
         return out
 
-    monkeypatch.setattr(cgan, "train_step", exploding)
+    monkeypatch.setattr(cgan, "FAMILY", dataclasses.replace(cgan.FAMILY, train_step=exploding))
     events = run(spec(idx_dir, tmp_path / "r", steps=30, resume=str(tmp_path / "r")))
     assert events[-1].kind == "error" and "diverged" in events[-1].message
     assert checkpoint.read_config(tmp_path / "r")["step"] == 10
@@ -123,8 +124,19 @@ def test_bad_specs_are_clear(idx_dir, tmp_path):
         run(spec(idx_dir, tmp_path / "a", family="nope"))
     with pytest.raises(PlaygroundError, match="no setting"):
         run(spec(idx_dir, tmp_path / "a", overrides={"learning_rate": 1}))
-    with pytest.raises(PlaygroundError, match="Invalid learning rate"):
+    with pytest.raises(PlaygroundError, match="must be positive"):
         run(spec(idx_dir, tmp_path / "a", overrides={"lr": "-1"}))
+    for key, value, message in [("lr", "nan", "finite"), ("lr", "inf", "finite"), ("beta1", "1.5", r"\[0, 1\)"),
+                                ("n_critic", "0", "at least 1")]:
+        with pytest.raises(PlaygroundError, match=message):
+            run(spec(idx_dir, tmp_path / "a", overrides={key: value}))
+    for ema in (float("nan"), 2.0, -0.1, 1.0):
+        with pytest.raises(PlaygroundError, match="EMA decay must be in"):
+            run(spec(idx_dir, tmp_path / "a", ema=ema))
+    with pytest.raises(PlaygroundError, match="img_resolution is set from the dataset"):
+        run(spec(idx_dir, tmp_path / "a", overrides={"img_resolution": 512}))
+    with pytest.raises(PlaygroundError, match="trains at most 16x16"):
+        run(spec(idx_dir, tmp_path / "a", max_resolution=16))
     with pytest.raises(PlaygroundError, match="not a valid"):
         run(spec(idx_dir, tmp_path / "a", overrides={"lr": "fast"}))
     with pytest.raises(PlaygroundError, match="not found"):

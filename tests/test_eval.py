@@ -11,7 +11,7 @@ from playground.data import load_dataset
 from playground.errors import PlaygroundError
 from playground.eval import fidelity
 from playground.eval.fidelity import FeatureNet, ImagesDataset, register_domain_extractor
-from playground.models import load_model
+from playground.loading import load_model
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -48,7 +48,7 @@ def test_generator_contract(name, overrides, res):
     family, ctx = make_ctx(name, overrides, res)
     G = ctx.nets["G"].eval()
     assert (G.img_channels, G.img_resolution) == (1, res)
-    assert G.num_classes == (10 if family.CONDITIONAL else 0)
+    assert G.num_classes == (10 if family.conditional else 0)
     z = torch.randn(5, G.z_dim)
     x = G(z, torch.arange(5)) if G.num_classes else G(z)
     assert x.shape == (5, 1, res, res)

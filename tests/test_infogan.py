@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from playground import api
+from playground.families import infogan
 from playground.cli import main
 from playground.engine.trainer import TrainSpec, train
 from playground.errors import PlaygroundError
@@ -77,7 +78,7 @@ def test_cluster_term_trains_q_on_real_images():
     before = [p.detach().clone() for p in Q.parameters()]
     real, _ = ctx.next_batch()
     f_real = ctx.nets["D"].features(real)
-    mi = family.cluster_information(Q, ctx.nets["D"], real, f_real, ctx)
+    mi = infogan.cluster_information(Q, ctx.nets["D"], real, f_real, ctx)
     ctx.opts["D"].zero_grad()
     (-mi).backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in Q.parameters())
@@ -162,7 +163,7 @@ def test_slider_labels_are_earned():
 
 
 def test_code_acc_refuses_non_infogan(tiny_infogan, idx_dir, tmp_path):
-    with pytest.raises(PlaygroundError, match="code metrics need an InfoGAN"):
+    with pytest.raises(PlaygroundError, match="code metrics: only codes models"):
         api.evaluate("cgan-mnist", ["code-acc"], n=10)
     res = api.evaluate(tiny_infogan, ["code-acc"], n=20)["metrics"]["code-acc"]
     assert 0 <= res["value"] <= 1 and len(res["matching"]) == 10

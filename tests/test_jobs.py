@@ -1,6 +1,8 @@
+import dataclasses
 import time
 
 import numpy as np
+import torch
 
 import pytest
 
@@ -11,8 +13,9 @@ from playground.errors import PlaygroundError
 
 
 def spec(idx_dir, steps=400, **kw):
-    return TrainSpec(family="cgan", dataset="mnist", data_dir=str(idx_dir), steps=steps, batch_size=16,
-                     log_every=5, sample_every=10, ckpt_every=10**6, **kw)
+    base = dict(family="cgan", dataset="mnist", data_dir=str(idx_dir), steps=steps, batch_size=16,
+                log_every=5, sample_every=10, ckpt_every=10**6)
+    return TrainSpec(**{**base, **kw})
 
 
 def wait_for(cond, timeout=60):
@@ -44,7 +47,7 @@ def test_run_streams_updates_then_stops_with_checkpoint(idx_dir, tmp_path):
 def test_second_concurrent_run_is_refused(idx_dir, tmp_path):
     jobs = JobManager(tmp_path / "runs")
     first = jobs.start(spec(idx_dir))
-    with pytest.raises(PlaygroundError, match=f"already going on this server: {first}"):
+    with pytest.raises(PlaygroundError, match="already going on this server"):
         jobs.start(spec(idx_dir))
     jobs.stop(first)
     jobs.wait(first, 30)
@@ -67,12 +70,12 @@ def test_crashing_run_surfaces_its_error_and_keeps_serving(idx_dir, tmp_path, mo
         return real(ctx)
 
     real = cgan.train_step
-    monkeypatch.setattr(cgan, "train_step", boom)
+    monkeypatch.setattr(cgan, "FAMILY", dataclasses.replace(cgan.FAMILY, train_step=boom))
     jobs = JobManager(tmp_path / "runs")
     run_id = jobs.start(spec(idx_dir, steps=50))
     snap = jobs.wait(run_id, 30)
     assert snap["status"] == "error" and "out of memory" in snap["error"]
-    monkeypatch.setattr(cgan, "train_step", real)
+    monkeypatch.undo()
     ok = jobs.start(spec(idx_dir, steps=10))   # the manager takes the next run
     assert jobs.wait(ok, 30)["status"] == "finished"
 
@@ -156,3 +159,57 @@ def test_uploaded_image_zip_becomes_a_labelled_dataset(tmp_path):
     (tmp_path / "bad.zip").write_bytes(b"nope")
     with pytest.raises(PlaygroundError, match="not a zip"):
         api.extract_image_zip(tmp_path / "bad.zip", tmp_path / "uploads")
+
+
+def test_stop_ends_a_run_inside_one_long_step(idx_dir, tmp_path):
+    """WGAN with n_critic = 1,000,000: one step would take hours. Stop must end it in seconds."""
+    import time
+
+    jobs = JobManager(tmp_path / "runs", Limits(max_n_critic=10**6))
+    run_id = jobs.start(spec(idx_dir, family="wgan", steps=3, overrides={"n_critic": 10**6, "width": 8}),
+                        owner="alice")
+    time.sleep(1.0)
+    assert jobs.status(run_id)["step"] == 0                # still inside the first step
+    with pytest.raises(PlaygroundError, match="belongs to another visitor"):
+        jobs.stop(run_id, owner="mallory")
+    t = time.time()
+    jobs.stop(run_id, owner="alice")
+    snap = jobs.wait(run_id, 10)
+    assert snap["status"] == "stopped" and time.time() - t < 5
+    ok = jobs.start(spec(idx_dir, steps=2))                 # the slot is free again
+    assert jobs.wait(ok, 30)["status"] == "finished"
+
+
+def test_public_limits_bound_n_critic(idx_dir, tmp_path):
+    jobs = JobManager(tmp_path / "runs")
+    with pytest.raises(PlaygroundError, match="n_critic must be between 1 and 20"):
+        jobs.start(spec(idx_dir, family="wgan", overrides={"n_critic": 10**6}))
+
+
+def test_a_run_stuck_in_one_operation_is_force_stopped(idx_dir, tmp_path, monkeypatch):
+    """A step that never reaches a batch (stuck in one huge operation) loses the slot after
+    FORCE_STOP_S; its late events change nothing."""
+    import threading
+
+    from playground.engine import jobs as jobs_module
+    from playground.families import cgan
+
+    release = threading.Event()
+
+    def stuck(ctx):
+        release.wait(30)
+        return {"D/loss": torch.tensor(0.0)}
+
+    monkeypatch.setattr(cgan, "FAMILY", dataclasses.replace(cgan.FAMILY, train_step=stuck))
+    monkeypatch.setattr(jobs_module, "FORCE_STOP_S", 0.5)
+    jobs = JobManager(tmp_path / "runs")
+    run_id = jobs.start(spec(idx_dir, steps=3))
+    import time
+
+    time.sleep(0.5)
+    jobs.stop(run_id)
+    time.sleep(0.7)
+    assert jobs.status(run_id)["status"] == "stopped (forced)" and not jobs.active()
+    release.set()
+    jobs.wait(run_id, 10)
+    assert jobs.status(run_id)["status"] == "stopped (forced)"

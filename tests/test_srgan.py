@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from playground import api
+from playground.capabilities import upscaling
 from playground.cli import main
 from playground.errors import PlaygroundError
 from playground.eval.sr_metrics import psnr_y, rgb_to_y, ssim_y
@@ -27,7 +28,7 @@ def test_tiling_equals_whole_image_inference():
     lr = torch.rand(1, 3, 70, 90) * 2 - 1
     with torch.no_grad():
         whole = G(lr)
-        tiled = api._sr_tiled(G, lr, tile=64, overlap=24)
+        tiled = upscaling.sr_tiled(G, lr, tile=64, overlap=24)
     assert tiled.shape == whole.shape
     assert (tiled - whole).abs().max() < 1e-4
 
@@ -100,7 +101,7 @@ def test_upscale_refuses_bad_inputs(tiny_sr, monkeypatch):
     good = _png(np.zeros((40, 40, 3), np.uint8))
     with pytest.raises(PlaygroundError, match="truncated"):
         api.upscale(model, good[:60])
-    monkeypatch.setattr(api, "SR_MAX_PIXELS", 100)
+    monkeypatch.setenv("PLAYGROUND_SR_MAX_PIXELS", "100")
     with pytest.raises(PlaygroundError, match="limit for upscaling"):
         api.upscale(model, np.zeros((20, 20, 3), np.uint8))
     with pytest.raises(PlaygroundError, match="super-resolution model: use upscale"):

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from playground import api, style_ops
+from playground import api
+from playground.capabilities import style as style_ops
 from playground.cli import main
 from playground.data.base import ImageDataset
 from playground.engine.config import make_config
@@ -24,7 +25,9 @@ TINY = {"z_dim": 16, "w_dim": 16, "n_mapping": 2, "base_channels": 4, "max_chann
 
 
 def tiny_cfg(**kw):
-    return make_config(stylegan, {**TINY, **kw})
+    """Tiny settings; shape fields (data-derived, so not user settings) are replaced directly."""
+    shape = {k: kw.pop(k) for k in list(kw) if k in stylegan.FAMILY.derived_fields}
+    return dataclasses.replace(make_config(stylegan.FAMILY, {**TINY, **kw}), **shape)
 
 
 def test_mapping_and_synthesis_shapes():
@@ -218,9 +221,9 @@ def test_style_mix_bad_input(tiny_model, kwargs, message):
 
 
 def test_style_ops_refuse_other_families():
-    with pytest.raises(PlaygroundError, match="need a StyleGAN"):
+    with pytest.raises(PlaygroundError, match="only style models"):
         api.style_mix("cgan-mnist", [1], [2])
-    with pytest.raises(PlaygroundError, match="need a StyleGAN"):
+    with pytest.raises(PlaygroundError, match="only style models"):
         api.evaluate("cgan-mnist", ["mixing"], n=100)
 
 

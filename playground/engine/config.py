@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from ..errors import PlaygroundError
@@ -29,20 +30,48 @@ def _coerce(value: Any, default: Any, key: str) -> Any:
     return value
 
 
+def _check_value(key: str, value: Any) -> None:
+    """Values a user gives must make sense before any net is built (public servers included)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if not math.isfinite(value):
+        raise PlaygroundError(f"{key} must be a finite number, got {value}")
+    if key.startswith("lr") and value <= 0:
+        raise PlaygroundError(f"{key} (a learning rate) must be positive, got {value}")
+    if key.startswith("beta") and not 0 <= value < 1:
+        raise PlaygroundError(f"{key} must be in [0, 1), got {value}")
+    if key == "n_critic" and value < 1:
+        raise PlaygroundError(f"n_critic must be at least 1, got {value}")
+    if value < 0 and (key.startswith(("lambda", "clip", "gp_", "r1_", "pool", "adv_", "content_"))):
+        raise PlaygroundError(f"{key} must not be negative, got {value}")
+
+
 def make_config(family, overrides: dict | None = None, base: dict | None = None):
-    """family.Config built from `base` (e.g. a checkpoint's saved config) then `overrides`."""
+    """family.Config built from `base` (e.g. a checkpoint's saved config) then `overrides`.
+
+    Overrides come from the user (`--set`, the Train tab): the data-derived fields are refused
+    there, since the engine fills them in from the dataset (`fit_to_dataset`)."""
     fields = {f.name: f for f in dataclasses.fields(family.Config)}
     values = dict(base or {})
     for key, value in (overrides or {}).items():
         if key not in fields:
             raise PlaygroundError(
-                f"{family.NAME} has no setting {key!r}; settings: {', '.join(fields)}")
+                f"{family.name} has no setting {key!r}; settings: {', '.join(settable(family))}")
+        if key in family.derived_fields:
+            raise PlaygroundError(f"{key} is set from the dataset (and the run), not by the user; "
+                                  f"choose the data instead")
         default = values.get(key, dataclasses.asdict(family.Config()).get(key))
         values[key] = _coerce(value, default, key)
+        _check_value(key, values[key])
     unknown = set(values) - set(fields)
     if unknown:
-        raise PlaygroundError(f"config has settings {sorted(unknown)} unknown to family {family.NAME}")
+        raise PlaygroundError(f"config has settings {sorted(unknown)} unknown to family {family.name}")
     return family.Config(**values)
+
+
+def settable(family) -> list[str]:
+    """The Config fields a user may set (everything but the data-derived ones)."""
+    return [f.name for f in dataclasses.fields(family.Config) if f.name not in family.derived_fields]
 
 
 def fit_to_dataset(cfg, family, ds) -> Any:
@@ -51,17 +80,9 @@ def fit_to_dataset(cfg, family, ds) -> Any:
     if h != w:
         raise PlaygroundError(f"images must be square, got {h}x{w}")
     updates = {"img_channels": c, "img_resolution": h}
-    needs_labels = family.needs_labels(cfg) if hasattr(family, "needs_labels") else family.CONDITIONAL
-    if needs_labels:
+    if family.labels_needed(cfg):
         if ds.labels is None or ds.num_classes < 2:
-            raise PlaygroundError(f"{family.NAME} is conditional and needs a labelled dataset; "
+            raise PlaygroundError(f"{family.name} is conditional and needs a labelled dataset; "
                                   f"{ds.name} has no class labels")
         updates["num_classes"] = ds.num_classes
-    if hasattr(cfg, "domain_a"):  # two-domain families: the dataset's two classes are A and B
-        present = sorted(set(ds.labels.tolist())) if ds.labels is not None else []
-        if len(present) != 2:
-            raise PlaygroundError(f"{family.NAME} needs exactly two classes (domains A and B), e.g. "
-                                  f"'fashion:7,9' or a folder with two sub-folders; {ds.name} has {len(present)}")
-        updates.update(domain_a=present[0], domain_b=present[1],
-                       domain_names=(ds.class_names[present[0]], ds.class_names[present[1]]))
     return dataclasses.replace(cfg, **updates)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
 
 from ..data.augment import diff_augment
-from ..data.base import ImageDataset, to_float
+from ..data.base import ImageDataset
+from ..imaging import to_float
+
+
+class StopRequested(Exception):
+    """Raised inside a step when the run's stop flag is set: a step with a long inner loop (say
+    n_critic = 1000) ends at its next batch instead of running to completion."""
 
 
 class BatchSampler:
@@ -53,8 +60,11 @@ class StepContext:
     step: int = 0
     extra: dict = field(default_factory=dict)   # family-owned state that must survive resume
     extra_modules: dict = field(default_factory=dict)  # family-owned helpers (e.g. a frozen VGG): not saved
+    stop: threading.Event | None = None  # checked at every batch, so Stop ends even a long step
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self.stop is not None and self.stop.is_set():
+            raise StopRequested
         x, c = self.sampler.batch(self.batches_seen)
         self.batches_seen += 1
         self.images_seen += x.size(0)

@@ -4,6 +4,10 @@ A `JobManager` runs `engine.trainer.train` in a worker thread and keeps one shar
 each run (step, loss history, latest grid, status). Any number of pollers read that snapshot
 under a lock: many users watching one run cost one state read each, never a training step.
 Closing a tab does nothing to the run; the run ends when it finishes, is stopped, or fails.
+
+A run belongs to its `owner` (the browser session that started it): only the owner may stop,
+resume or download it. Stop sets a flag the engine checks at every batch; a run that still has
+not ended FORCE_STOP_S seconds later no longer holds the server's run slot.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import PlaygroundError
+from ..storage import TB_DIR
 from .trainer import TrainSpec, train
 
 
@@ -30,6 +35,9 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
+FORCE_STOP_S = 10.0
+
+
 @dataclass
 class Limits:
     """Caps for public deployments, from PLAYGROUND_MAX_* environment variables."""
@@ -37,17 +45,20 @@ class Limits:
     max_batch: int = 256
     max_resolution: int = 64
     max_concurrent: int = 1
+    max_n_critic: int = 20
 
     @classmethod
     def from_env(cls) -> "Limits":
         return cls(_env_int("PLAYGROUND_MAX_STEPS", 20_000), _env_int("PLAYGROUND_MAX_BATCH", 256),
-                   _env_int("PLAYGROUND_MAX_RESOLUTION", 64), _env_int("PLAYGROUND_MAX_JOBS", 1))
+                   _env_int("PLAYGROUND_MAX_RESOLUTION", 64), _env_int("PLAYGROUND_MAX_JOBS", 1),
+                   _env_int("PLAYGROUND_MAX_N_CRITIC", 20))
 
 
 @dataclass
 class RunState:
     id: str
     spec: TrainSpec
+    owner: str = ""                     # the session that started it ("" = the server itself)
     status: str = "starting"            # starting | running | stopping | stopped | finished | error
     step: int = 0
     total: int = 0
@@ -59,9 +70,10 @@ class RunState:
     error: str = ""
     started: float = field(default_factory=time.time)
     finished: float | None = None
+    stop_requested: float | None = None
 
     def snapshot(self) -> dict:
-        return {"id": self.id, "family": self.spec.family, "dataset": self.spec.dataset,
+        return {"id": self.id, "family": self.spec.family, "dataset": self.spec.dataset, "owner": self.owner,
                 "status": self.status, "step": self.step, "total": self.total,
                 "history": list(self.history), "grid": self.grid, "grid_step": self.grid_step,
                 "img_per_s": self.img_per_s, "eta_s": self.eta_s, "error": self.error,
@@ -85,21 +97,45 @@ class JobManager:
             raise PlaygroundError(f"steps must be between 1 and {lim.max_steps} on this server")
         if not 1 <= spec.batch_size <= lim.max_batch:
             raise PlaygroundError(f"batch size must be between 1 and {lim.max_batch} on this server")
+        n_critic = spec.overrides.get("n_critic", 1)
+        if not isinstance(n_critic, (int, float)) or not 1 <= n_critic <= lim.max_n_critic:
+            raise PlaygroundError(f"n_critic must be between 1 and {lim.max_n_critic} on this server")
+
+    def _free_slot(self) -> None:
+        """Runs asked to stop more than FORCE_STOP_S ago give up their slot (their thread, stuck in
+        one long operation, finishes on its own and changes nothing here any more)."""
+        now = time.time()
+        with self._lock:
+            for r in self._runs.values():
+                if r.status == "stopping" and r.stop_requested and now - r.stop_requested > FORCE_STOP_S:
+                    r.status, r.finished = "stopped (forced)", now
 
     def active(self) -> list[RunState]:
+        self._free_slot()
         with self._lock:
             return [r for r in self._runs.values() if r.status in ("starting", "running", "stopping")]
 
-    def start(self, spec: TrainSpec, resume_id: str | None = None) -> str:
+    def check_can_start(self, spec: TrainSpec) -> None:
+        """Everything that can refuse a start, checked before any upload is unpacked for it."""
         self._check_limits(spec)
         busy = self.active()
         if len(busy) >= self.limits.max_concurrent:
             r = busy[0]
-            raise PlaygroundError(f"a training run is already going on this server: {r.id} "
-                                  f"({r.spec.family} on {r.spec.dataset}, step {r.step}/{r.total}); "
-                                  "wait for it or stop it")
+            raise PlaygroundError(f"a training run is already going on this server ({r.spec.family} on "
+                                  f"{r.spec.dataset}, step {r.step}/{r.total}); wait for it"
+                                  + (" or stop it" if r.owner == "" else ""))
+
+    def _owned(self, run_id: str, owner: str | None, action: str) -> RunState:
+        state = self.get(run_id)
+        if owner is not None and state.owner != owner:
+            raise PlaygroundError(f"run {run_id} belongs to another visitor: you can watch it, not {action} it")
+        return state
+
+    def start(self, spec: TrainSpec, resume_id: str | None = None, owner: str = "") -> str:
+        self.check_can_start(spec)
+        spec = dataclasses.replace(spec, max_resolution=self.limits.max_resolution)
         if resume_id:
-            old = self.get(resume_id)
+            old = self._owned(resume_id, owner, "resume")
             if old.status in ("starting", "running", "stopping"):
                 raise PlaygroundError(f"run {resume_id} is still running")
             run_id = resume_id
@@ -108,8 +144,8 @@ class JobManager:
         else:
             run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
             spec = dataclasses.replace(spec, out=str(self.runs_dir / run_id),
-                                       logdir=str(self.runs_dir.parent / "tb" / run_id))
-        state = RunState(run_id, spec, total=spec.steps)
+                                       logdir=str(self.runs_dir / TB_DIR / run_id))
+        state = RunState(run_id, spec, owner=owner, total=spec.steps)
         if resume_id:
             state.history = self.get(resume_id).history
         stop = threading.Event()
@@ -119,13 +155,18 @@ class JobManager:
         thread.start()
         return run_id
 
-    def stop(self, run_id: str) -> None:
+    def stop(self, run_id: str, owner: str | None = None) -> None:
+        """Ask the run to stop (owner None = the server itself, e.g. tests and the CLI)."""
+        self._owned(run_id, owner, "stop")
         with self._lock:
-            if run_id not in self._stops:
-                raise PlaygroundError(f"no run {run_id!r}")
             self._stops[run_id].set()
-            if self._runs[run_id].status in ("starting", "running"):
-                self._runs[run_id].status = "stopping"
+            state = self._runs[run_id]
+            if state.status in ("starting", "running"):
+                state.status, state.stop_requested = "stopping", time.time()
+        self._free_slot()
+
+    def check_owner(self, run_id: str, owner: str | None, action: str) -> RunState:
+        return self._owned(run_id, owner, action)
 
     def wait(self, run_id: str, timeout: float | None = None) -> dict:
         self._threads[run_id].join(timeout)
@@ -139,13 +180,15 @@ class JobManager:
                 raise PlaygroundError(f"no run {run_id!r} on this server")
             return self._runs[run_id]
 
-    def status(self, run_id: str | None = None) -> dict | None:
-        """The latest run's snapshot (or run_id's); None when nothing ever ran."""
+    def status(self, run_id: str | None = None, owner: str | None = None) -> dict | None:
+        """run_id's snapshot, or the latest run's (of `owner`, when given); None when there is none."""
+        self._free_slot()
         with self._lock:
             if run_id is None:
-                if not self._runs:
+                mine = [k for k, r in self._runs.items() if owner is None or r.owner == owner]
+                if not mine:
                     return None
-                run_id = max(self._runs, key=lambda k: self._runs[k].started)
+                run_id = max(mine, key=lambda k: self._runs[k].started)
             if run_id not in self._runs:
                 raise PlaygroundError(f"no run {run_id!r} on this server")
             return self._runs[run_id].snapshot()
@@ -160,6 +203,8 @@ class JobManager:
         try:
             for ev in train(state.spec, stop):
                 with self._lock:
+                    if state.status == "stopped (forced)":
+                        continue              # given up on: its late events change nothing
                     if state.status == "starting":
                         state.status = "running"
                     state.step = ev.step
@@ -176,12 +221,14 @@ class JobManager:
                         state.status = "stopped" if ev.message == "stopped" else "finished"
         except PlaygroundError as e:
             with self._lock:
-                state.status, state.error = "error", str(e)
+                if state.status != "stopped (forced)":
+                    state.status, state.error = "error", str(e)
         except Exception as e:  # noqa: BLE001 - a crashing run must not take the server down
             with self._lock:
-                state.status = "error"
-                state.error = f"{type(e).__name__}: {e}"
+                if state.status != "stopped (forced)":
+                    state.status = "error"
+                    state.error = f"{type(e).__name__}: {e}"
             traceback.print_exc()
         finally:
             with self._lock:
-                state.finished = time.time()
+                state.finished = state.finished or time.time()

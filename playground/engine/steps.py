@@ -13,6 +13,9 @@ import torch
 from .. import losses
 from .context import StepContext
 
+# the losses the Train tab offers for the loss-driven families (minimax to see the saturation)
+ADVERSARIAL_LOSSES = ("ns", "minimax", "hinge")
+
 
 def _fake_labels(ctx: StepContext, n: int, num_classes: int) -> torch.Tensor | None:
     return ctx.randint(num_classes, n) if num_classes else None

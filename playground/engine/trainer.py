@@ -22,14 +22,14 @@ import torch
 from .. import checkpoint
 from ..data import load_dataset
 from ..data.augment import parse_policy
-from ..data.base import to_uint8
 from ..device import pick_device
 from ..errors import PlaygroundError
-from ..imaging import grid
+from ..families.protocol import Kind
+from ..imaging import grid, to_uint8
 from ..registry import get_family
 from ..seed import deterministic_mode, make_generator, same_seeds
 from .config import fit_to_dataset, make_config
-from .context import BatchSampler, StepContext
+from .context import BatchSampler, StepContext, StopRequested
 from .ema import make_ema, update_ema
 from .tb import TBLogger
 
@@ -57,6 +57,7 @@ class TrainSpec:
     command: str = ""                   # recorded in config.json so the run can be repeated
     threads: int = 0                    # torch CPU threads (0 = torch's default)
     fp16_weights: bool = False          # store the inference weights (model.safetensors) in fp16
+    max_resolution: int = 0             # refuse data above this size (a public server's limit; 0 = none)
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Event:
     message: str = ""
 
 
-def _fixed_inputs(G, seed: int, device) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _fixed_inputs(family, G, seed: int, device) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The noise (and labels) for progress grids: one row per class when conditional."""
     g = make_generator(seed + 7919)
     if G.num_classes:
@@ -78,7 +79,7 @@ def _fixed_inputs(G, seed: int, device) -> tuple[torch.Tensor, torch.Tensor | No
         c = torch.arange(G.num_classes).repeat_interleave(8)
     else:
         n, c = 64, None
-    z = G.sample_latent(n, g) if hasattr(G, "sample_latent") else torch.randn(n, G.z_dim, generator=g)
+    z = G.sample_latent(n, g) if family.kind is Kind.CODES else torch.randn(n, G.z_dim, generator=g)
     return z.to(device), (None if c is None else c.to(device))
 
 
@@ -132,8 +133,8 @@ def _save(spec: TrainSpec, family, ctx: StepContext, ema, ds_name: str) -> str:
     meta = {"dataset": ds_name, "class_names": ctx.extra.get("class_names", []),
             "seed": spec.seed, "command": spec.command, "history": history,
             "train": {k: v for k, v in dataclasses.asdict(spec).items()
-                      if k not in ("out", "resume", "command", "device", "threads")}}
-    checkpoint.save(spec.out, family=family.NAME, config=dataclasses.asdict(ctx.cfg),
+                      if k not in ("out", "resume", "command", "device", "threads", "max_resolution")}}
+    checkpoint.save(spec.out, family=family.name, config=dataclasses.asdict(ctx.cfg),
                     model_state=G.state_dict(), step=ctx.step, meta=meta,
                     trainer_state=_trainer_state(ctx, ema), half=spec.fp16_weights)
     return str(spec.out)
@@ -152,6 +153,8 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
     family = get_family(spec.family)
     if spec.steps < 1 or spec.batch_size < 1:
         raise PlaygroundError("steps and batch size must be positive")
+    if not 0.0 <= spec.ema < 1.0:  # also refuses NaN
+        raise PlaygroundError(f"EMA decay must be in [0, 1) (0 = off), got {spec.ema}")
     if spec.threads:
         torch.set_num_threads(spec.threads)
     same_seeds(spec.seed)
@@ -166,39 +169,40 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         raise PlaygroundError(str(e)) from None
 
     saved = checkpoint.read_config(spec.resume) if spec.resume else None
-    if saved and saved["family"] != family.NAME:
-        raise PlaygroundError(f"cannot resume a {saved['family']} run as {family.NAME}")
+    if saved and saved["family"] != family.name:
+        raise PlaygroundError(f"cannot resume a {saved['family']} run as {family.name}")
     ds = load_dataset(spec.dataset, "train", data_dir=spec.data_dir, allow_download=spec.allow_download)
     cfg = make_config(family, spec.overrides, base=saved["config"] if saved else None)
-    if hasattr(family, "prepare_dataset"):  # e.g. StyleGAN pads 28x28 to 32x32
-        cfg, ds = family.prepare_dataset(cfg, ds)
+    cfg, ds = family.prepare_dataset(cfg, ds)      # e.g. StyleGAN pads 28x28 to 32x32
     cfg = fit_to_dataset(cfg, family, ds)
-    if hasattr(cfg, "total_steps"):  # schedules (e.g. CycleGAN's lr decay) need the run's length
-        cfg = dataclasses.replace(cfg, total_steps=spec.steps)
+    if spec.max_resolution and cfg.img_resolution > spec.max_resolution:
+        raise PlaygroundError(f"{ds.name} is {cfg.img_resolution}x{cfg.img_resolution}; this server trains at most "
+                              f"{spec.max_resolution}x{spec.max_resolution}")
+    cfg = family.fit_to_run(cfg, spec.steps)       # e.g. CycleGAN's lr decay needs the run's length
     try:
         nets = {k: v.to(device) for k, v in family.build(cfg).items()}
         sampler = BatchSampler(ds, spec.batch_size, spec.seed, device)
         opts = family.optimizers(cfg, nets)
     except ValueError as e:
-        raise PlaygroundError(f"{family.NAME}: {e}") from None
+        raise PlaygroundError(f"{family.name}: {e}") from None
     for net in nets.values():
         net.train()
-    ctx = StepContext(nets=nets, opts=opts, cfg=cfg, device=device,
-                      sampler=sampler, gen=make_generator(spec.seed, device), augment_policy=policy)
+    ctx = StepContext(nets=nets, opts=opts, cfg=cfg, device=device, sampler=sampler,
+                      gen=make_generator(spec.seed, device), augment_policy=policy, stop=stop)
     ema = make_ema(nets["G"]) if spec.ema else None
-    ctx.extra["class_names"] = list(ds.class_names) if family.CONDITIONAL else []
+    ctx.extra["class_names"] = list(ds.class_names) if family.conditional else []
     if saved:
         _restore(ctx, ema, checkpoint.load_trainer_state(spec.resume))
         ctx.step = int(saved["step"])
         ctx.extra["history"] = saved.get("history", []) + [{"command": saved.get("command", ""),
                                                             "to_step": ctx.step}]
-    if hasattr(family, "sample_grid"):  # e.g. translation families show inputs and outputs
-        preview = lambda G: family.sample_grid(ctx, G)  # noqa: E731
+    if family.preview is not None:  # e.g. translation families show inputs and outputs
+        preview = lambda G: family.preview(ctx, G)  # noqa: E731
     else:
-        fixed_z, fixed_c = _fixed_inputs(nets["G"], spec.seed, device)
+        fixed_z, fixed_c = _fixed_inputs(family, nets["G"], spec.seed, device)
         preview = lambda G: _grid(G, fixed_z, fixed_c)  # noqa: E731
     tb = TBLogger(spec.logdir)
-    tb.text("config", f"family={family.NAME} dataset={ds.name} spec={spec} cfg={cfg}")
+    tb.text("config", f"family={family.name} dataset={ds.name} spec={spec} cfg={cfg}")
 
     last_t, last_images = time.perf_counter(), ctx.images_seen
     started_step, t0 = ctx.step, last_t
@@ -207,7 +211,10 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         while ctx.step < spec.steps:
             if stop is not None and stop.is_set():
                 break
-            scalars = family.train_step(ctx)
+            try:
+                scalars = family.train_step(ctx)
+            except StopRequested:  # stopped inside a long step: the counters say what was consumed
+                break
             ctx.step += 1
             if ema is not None:
                 update_ema(ema, nets["G"], spec.ema)

@@ -27,7 +27,8 @@ from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 from .. import checkpoint
 from ..data import load_dataset
 from ..errors import PlaygroundError
-from ..models import LoadedModel
+from ..families.protocol import Kind
+from ..loading import LoadedModel
 from .classifier import classifier_dir, load_classifier
 
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
@@ -138,15 +139,15 @@ class GeneratorAdapter(nn.Module):
     sample set is class-balanced (torch-fidelity 0.4's own conditional path calls the removed
     `np.int` and fails on NumPy 2). InfoGAN's uniform codes come from the normal noise via its CDF."""
 
-    def __init__(self, G: nn.Module, rgb: bool = False, fixed_class: int | None = None):
+    def __init__(self, G: nn.Module, rgb: bool = False, fixed_class: int | None = None, codes: bool = False):
         super().__init__()
-        self.G, self.rgb, self.fixed_class = G, rgb, fixed_class
+        self.G, self.rgb, self.fixed_class, self.codes = G, rgb, fixed_class, codes
         self.offset = 0
 
     @torch.no_grad()
     def forward(self, z):
         G = self.G
-        if hasattr(G, "n_cont"):
+        if self.codes:  # the codes kind: the last n_cont entries of z are U(-1, 1) codes
             z = z.clone()
             z[:, G.noise_dim:] = torch.special.ndtr(z[:, G.noise_dim:]) * 2 - 1
         c = None
@@ -163,7 +164,7 @@ class GeneratorAdapter(nn.Module):
 
 def wrap(model: LoadedModel, rgb: bool, fixed_class: int | None = None):
     return torch_fidelity.GenerativeModelModuleWrapper(
-        GeneratorAdapter(model.G, rgb, fixed_class), model.G.z_dim, "normal", 0)
+        GeneratorAdapter(model.G, rgb, fixed_class, codes=model.kind is Kind.CODES), model.G.z_dim, "normal", 0)
 
 
 # ---- the metric call ----

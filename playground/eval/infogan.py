@@ -7,7 +7,8 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from ..errors import PlaygroundError
-from ..models import LoadedModel
+from ..families.protocol import Kind
+from ..loading import LoadedModel
 from .classifier import load_classifier, predict
 from .shape_stats import measures, pearson
 
@@ -18,8 +19,7 @@ CLEAR_EFFECT_R = 0.3
 
 
 def _check(model: LoadedModel) -> None:
-    if model.family != "infogan":
-        raise PlaygroundError(f"{model.name} is a {model.family} model; code metrics need an InfoGAN")
+    model.require((Kind.CODES,), "code metrics")
     if not model.meta.get("dataset"):
         raise PlaygroundError(f"{model.name} records no training dataset, so no classifier can judge it")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
-from .. import style_ops
+from ..families.protocol import Kind
 from ..families.stylegan import layer_groups
-from ..models import LoadedModel
+from ..loading import LoadedModel
 from .classifier import load_classifier, predict
 from .fidelity import crop_to_source
 
@@ -27,7 +27,7 @@ def _classify(model: LoadedModel, net, ws: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def mixing_rates(model: LoadedModel, n_pairs: int = 2000, seed: int = 0) -> dict:
-    style_ops.check_stylegan(model)
+    model.require((Kind.STYLE,), "the mixing metric")
     G = model.G
     net, _ = load_classifier(model.meta["dataset"])
     g = torch.Generator().manual_seed(seed)

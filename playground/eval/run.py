@@ -1,4 +1,7 @@
-"""`python -m playground eval`: metrics for a model, each with its provenance."""
+"""`python -m playground eval`: metrics for a model, each with its provenance.
+
+The SR benchmark (which runs the upscaler) and card writing live above this layer: `api.evaluate`
+calls them, so nothing in `eval` calls back up into the facade."""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ import torch
 
 from .. import checkpoint
 from ..errors import PlaygroundError
-from ..models import load_model
-from ..registry import resolve_model
+from ..loading import load_model
 from .classifier import accuracy_on, classifier_dir, load_classifier, predict
 
 
@@ -57,6 +59,14 @@ FIDELITY = ("fid", "isc", "kid", "prc")
 METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing")
 
 
+def check_request(metrics: list[str], n: int) -> None:
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or not metrics:
+        raise PlaygroundError(f"unknown metric(s) {unknown or metrics}; available: {', '.join(METRICS)}")
+    if not 10 <= n <= 100_000:
+        raise PlaygroundError(f"--n must be between 10 and 100000, got {n}")
+
+
 def _fidelity_entries(res: dict) -> dict:
     """Split one torch-fidelity call into per-metric entries, each carrying the provenance."""
     v = res.pop("values")
@@ -73,15 +83,13 @@ def _fidelity_entries(res: dict) -> dict:
     return out
 
 
-def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0, write_card: bool = False,
+def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0,
                    inception_weights: str | None = None, feature_net: str = "auto",
                    progress=None) -> dict:
-    """Measure `name`. `n` is the total number of generated samples for every metric."""
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown or not metrics:
-        raise PlaygroundError(f"unknown metric(s) {unknown or metrics}; available: {', '.join(METRICS)}")
-    if not 10 <= n <= 100_000:
-        raise PlaygroundError(f"--n must be between 10 and 100000, got {n}")
+    """Measure `name` (every metric but "sr"). `n` is the total number of generated samples."""
+    check_request(metrics, n)
+    if "sr" in metrics:
+        raise PlaygroundError("the sr benchmark runs the upscaler: ask api.evaluate for it")
     model = load_model(name)
     step = (lambda frac, desc: progress(frac, desc=desc)) if progress else (lambda frac, desc: None)
     results = {}
@@ -109,10 +117,6 @@ def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0
             net, cmeta = load_classifier(model.meta["dataset"])
             results[m] = {**translation_metrics(model, min(n, 1000), seed),
                           **classifier_provenance(model.meta["dataset"].split(":")[0], net, cmeta)}
-        elif m == "sr":
-            from .sr_metrics import sr_benchmark
-
-            results[m] = sr_benchmark(name, seed)
         elif m == "mixing":
             from .mixing import mixing_rates
 
@@ -124,11 +128,4 @@ def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0
 
             results[m] = per_class_fid(model, n, seed, inception_weights, feature_net)
     step(1.0, "done")
-    if write_card:
-        path = resolve_model(name)
-        old = checkpoint.read_config(path).get("metrics", {})
-        checkpoint.update_meta(path, metrics={**old, **results})
-        from ..cards import write_card
-
-        write_card(name)
     return {"model": name, "metrics": results}

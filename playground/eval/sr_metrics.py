@@ -38,19 +38,3 @@ def ssim_y(a: np.ndarray, b: np.ndarray, shave: int = 4) -> float:
 
 
 PROTOCOL = "PSNR/SSIM on Y (BT.601), 4-px border shaved, LR = antialiased bicubic x1/4 of the HR photo"
-
-
-def sr_benchmark(name: str, seed: int = 0) -> dict:
-    """Held-out photos (never trained on): model vs bicubic, per photo and on average."""
-    from .. import api
-    from ..data.photos import photos
-
-    per = {}
-    for photo, hr in photos("test").items():
-        res = api.check_against_ground_truth(name, hr)
-        per[photo] = {k: round(v, 4) for k, v in res["metrics"].items()}
-    keys = next(iter(per.values())).keys()
-    mean = {k: round(float(np.mean([p[k] for p in per.values()])), 4) for k in keys}
-    gain = round(mean["psnr_model"] - mean["psnr_bicubic"], 4)
-    return {"value": gain, "value_is": "mean PSNR gain over bicubic (dB)", "mean": mean, "per_photo": per,
-            "protocol": PROTOCOL, "held_out_photos": list(per), "seed": seed}

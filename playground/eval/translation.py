@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 
 from ..data import load_dataset
-from ..data.base import to_float
+from ..imaging import to_float
 from ..errors import PlaygroundError
-from ..models import LoadedModel
+from ..families.protocol import Kind
+from ..loading import LoadedModel
 from .classifier import load_classifier, predict
 
 
@@ -15,9 +16,7 @@ from .classifier import load_classifier, predict
 def translation_metrics(model: LoadedModel, n: int, seed: int) -> dict:
     """Per direction: share of translations the classifier calls the target class, share of
     cycle reconstructions it calls the source class, and mean |x - F(G(x))| in [0, 1] pixel units."""
-    T = model.G
-    if not hasattr(T, "G_AB"):
-        raise PlaygroundError(f"{model.name} is not a translation model")
+    T = model.require((Kind.TRANSLATOR,), "translation metrics").G
     cfg, dataset = model.meta["config"], model.meta["dataset"]
     base = dataset.split(":")[0]
     net, _ = load_classifier(base)

@@ -1,9 +1,5 @@
-"""One module per GAN family. Each defines:
+"""One module per GAN family; the protocol each follows is written in `protocol.py`.
 
-    NAME          registry name
-    CONDITIONAL   whether G takes class labels (needs a labelled dataset)
-    Config        dataclass of hyperparameters and shapes (saved in config.json)
-    build(cfg)    -> dict of nets, "G" first
-    optimizers(cfg, nets) -> dict of optimisers
-    train_step(ctx) -> dict of named scalar losses
+A family module ends with `FAMILY = Family(...)` and is listed in `registry.FAMILY_MODULES`.
+A family imports `losses`, `nn`, `engine.steps` and `protocol`, never another family.
 """

@@ -8,28 +8,22 @@ to z and, as constant feature maps, to D's input image.
 
 from dataclasses import dataclass
 
-from ..engine.steps import adam_for, adversarial_step
+from ..engine.steps import ADVERSARIAL_LOSSES, adam_for, adversarial_step
 from ..nn.conv import ConvDiscriminator, ConvGenerator
 from ..nn.mlp import MLPDiscriminator, MLPGenerator
+from .protocol import AdamConfig, Family, Kind
 
-NAME = "cgan"
-CONDITIONAL = True
 ARCHS = ("mlp", "conv")
 
 
 @dataclass
-class Config:
+class Config(AdamConfig):
+    num_classes: int = 10
     arch: str = "mlp"
     z_dim: int = 100
-    img_channels: int = 1
-    img_resolution: int = 28
-    num_classes: int = 10
     width: int = 64
     loss: str = "ns"
     n_critic: int = 1
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
 
 
 def build_generator(cfg: Config):
@@ -55,3 +49,7 @@ def optimizers(cfg: Config, nets: dict) -> dict:
 
 def train_step(ctx) -> dict:
     return adversarial_step(ctx, loss=ctx.cfg.loss, n_critic=ctx.cfg.n_critic)
+
+
+FAMILY = Family(name="cgan", kind=Kind.CONDITIONAL, Config=Config, build=build, build_generator=build_generator,
+                optimizers=optimizers, train_step=train_step, losses=ADVERSARIAL_LOSSES)

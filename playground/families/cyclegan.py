@@ -12,44 +12,55 @@ sub-folders); each batch is split by label into A and B.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from .. import losses
-from ..data.base import to_uint8
-from ..imaging import grid
+from ..errors import PlaygroundError
+from ..imaging import grid, to_uint8
 from ..nn.conv import norm_layer
-
-NAME = "cyclegan"
-CONDITIONAL = False
-TRANSLATION = True   # not a z -> image generator: api.translate, not api.sample
+from .protocol import AdamConfig, Family, Kind
 
 
 @dataclass
-class Config:
+class Config(AdamConfig):
+    # the dataset's two classes are domains A and B: both filled in from the data
     domain_a: int = 0
     domain_b: int = 1
     domain_names: tuple = ("A", "B")
-    img_channels: int = 1
-    img_resolution: int = 28
-    num_classes: int = 0
     ngf: int = 16
     ndf: int = 16
     n_res: int = 3
     lambda_cycle: float = 10.0
     lambda_identity: float = 0.5     # times lambda_cycle
     pool_size: int = 50
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    total_steps: int = 0              # filled in by the engine (for the learning-rate decay)
+    total_steps: int = 0              # the run's length (for the learning-rate decay)
+
+    DERIVED: ClassVar[tuple[str, ...]] = AdamConfig.DERIVED + ("domain_a", "domain_b", "domain_names",
+                                                               "total_steps")
 
 
 def needs_labels(cfg: Config) -> bool:
     return True
+
+
+def prepare_dataset(cfg: Config, ds):
+    """The labelled dataset's two classes become domains A and B."""
+    present = sorted(set(ds.labels.tolist())) if ds.labels is not None else []
+    if len(present) != 2:
+        raise PlaygroundError(f"cyclegan needs exactly two classes (domains A and B), e.g. "
+                              f"'fashion:7,9' or a folder with two sub-folders; {ds.name} has {len(present)}")
+    names = (ds.class_names[present[0]], ds.class_names[present[1]])
+    return dataclasses.replace(cfg, domain_a=present[0], domain_b=present[1], domain_names=names), ds
+
+
+def fit_to_run(cfg: Config, steps: int) -> Config:
+    return dataclasses.replace(cfg, total_steps=steps)
 
 
 class ResBlock(nn.Module):
@@ -226,3 +237,8 @@ def sample_grid(ctx, T) -> np.ndarray:
     rows = torch.cat([a, T.G_AB(a), b, T.G_BA(b)])
     T.train(was)
     return grid(to_uint8(rows).numpy(), nrow=8)
+
+
+FAMILY = Family(name="cyclegan", kind=Kind.TRANSLATOR, Config=Config, build=build, build_generator=build_generator,
+                optimizers=optimizers, train_step=train_step, needs_labels=needs_labels,
+                prepare_dataset=prepare_dataset, fit_to_run=fit_to_run, preview=sample_grid)

@@ -4,24 +4,16 @@ layers. Unconditional."""
 
 from dataclasses import dataclass
 
-from ..engine.steps import adam_for, adversarial_step
+from ..engine.steps import ADVERSARIAL_LOSSES, adam_for, adversarial_step
 from ..nn.conv import ConvDiscriminator, ConvGenerator
-
-NAME = "dcgan"
-CONDITIONAL = False
+from .protocol import AdamConfig, Family, Kind
 
 
 @dataclass
-class Config:
+class Config(AdamConfig):
     z_dim: int = 100
-    img_channels: int = 1
-    img_resolution: int = 28
-    num_classes: int = 0
     width: int = 64
     loss: str = "ns"
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
 
 
 def build_generator(cfg: Config) -> ConvGenerator:
@@ -39,3 +31,7 @@ def optimizers(cfg: Config, nets: dict) -> dict:
 
 def train_step(ctx) -> dict:
     return adversarial_step(ctx, loss=ctx.cfg.loss)
+
+
+FAMILY = Family(name="dcgan", kind=Kind.SAMPLER, Config=Config, build=build, build_generator=build_generator,
+                optimizers=optimizers, train_step=train_step, losses=ADVERSARIAL_LOSSES)

@@ -9,22 +9,15 @@ from dataclasses import dataclass
 
 from ..engine.steps import adam_for, adversarial_step
 from ..nn.mlp import MLPDiscriminator, MLPGenerator
+from .protocol import AdamConfig, Family, Kind
 
-NAME = "gan"
-CONDITIONAL = False
 LOSSES = ("ns", "minimax")
 
 
 @dataclass
-class Config:
+class Config(AdamConfig):
     z_dim: int = 100
-    img_channels: int = 1
-    img_resolution: int = 28
-    num_classes: int = 0
     loss: str = "ns"
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
 
 
 def build_generator(cfg: Config) -> MLPGenerator:
@@ -43,3 +36,7 @@ def optimizers(cfg: Config, nets: dict) -> dict:
 
 def train_step(ctx) -> dict:
     return adversarial_step(ctx, loss=ctx.cfg.loss)
+
+
+FAMILY = Family(name="gan", kind=Kind.SAMPLER, Config=Config, build=build, build_generator=build_generator,
+                optimizers=optimizers, train_step=train_step, losses=LOSSES)

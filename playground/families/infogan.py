@@ -17,20 +17,15 @@ import torch.nn.functional as F
 from .. import losses
 from ..data.augment import style_jitter
 from ..nn.conv import ConvDiscriminator, ConvGenerator, start_resolution
-
-NAME = "infogan"
-CONDITIONAL = False          # trains on unlabelled data; --set supervised=true needs labels
-CODE_FAMILY = True           # num_classes counts categorical codes, not dataset classes
+from .protocol import BaseConfig, Family, Kind
 
 
 @dataclass
-class Config:
+class Config(BaseConfig):
+    # num_classes: the dataset's classes, used only when supervised; G's num_classes is n_cat
     noise_dim: int = 62
     n_cat: int = 10
     n_cont: int = 2
-    img_channels: int = 1
-    img_resolution: int = 28
-    num_classes: int = 0      # dataset classes (used only when supervised)
     width: int = 64
     # "conv": the DCGAN bodies in nn/conv.py; "paper": the InfoGAN paper's MNIST nets (Table 1 of
     # its appendix): G = FC1024-BN-ReLU, FC(r0*r0*2w)-BN-ReLU, two 4x4 up-convs; D = two 4x4 strided
@@ -225,3 +220,23 @@ def train_step(ctx) -> dict:
     ctx.opts["D"].step()
     return {"D/loss": d_loss.detach(), "G/loss": adv.detach(), "info/loss": info.detach(),
             "info/cat_ce": ce.detach(), "info/cont_nll": nll.detach(), **stats}
+
+
+def describe(cfg: dict) -> list[str]:
+    how = ("supervised (true labels as the categorical code)" if cfg.get("supervised")
+           else "unsupervised: no label is read in training")
+    lines = [f"- {how}; "
+             f"{cfg.get('n_cat')}-way categorical code (weight {cfg.get('lambda_cat')}), {cfg.get('n_cont')} "
+             f"continuous codes U(-1, 1) (weight {cfg.get('lambda_cont')}), `{cfg.get('arch')}` nets"]
+    if cfg.get("lambda_invariance"):
+        lines.append(f"- categorical invariance (weight {cfg['lambda_invariance']}): Q must also recover the "
+                     "category from a re-slanted, rescaled, re-stroked copy of each fake")
+    if cfg.get("lambda_cluster"):
+        lines.append(f"- clustering of real images (weight {cfg['lambda_cluster']}, IIC): Q's category for a real "
+                     "image and for a re-styled copy must agree, be confident, and use every category equally")
+    return lines
+
+
+# Unsupervised by default (trains on unlabelled data); --set supervised=true needs labels.
+FAMILY = Family(name="infogan", kind=Kind.CODES, Config=Config, build=build, build_generator=build_generator,
+                optimizers=optimizers, train_step=train_step, needs_labels=needs_labels, describe=describe)

@@ -29,28 +29,22 @@ from torch import nn
 import torch.nn.functional as F
 
 from .. import losses
-from ..data.base import to_uint8
-from ..imaging import grid
+from ..imaging import grid, to_uint8
+from .protocol import AdamConfig, Family, Kind
 
-NAME = "srgan"
-CONDITIONAL = False
-UPSCALER = True
 VGG_FILE = "vgg19-dcbb9e9d.pth"
 
 
 @dataclass
-class Config:
-    phase: str = "pixel"            # pixel (SRResNet) | gan (SRGAN)
-    scale: int = 4
+class Config(AdamConfig):
     img_channels: int = 3
     img_resolution: int = 64        # HR patch size
-    num_classes: int = 0
+    beta1: float = 0.9
+    phase: str = "pixel"            # pixel (SRResNet) | gan (SRGAN)
+    scale: int = 4
     n_blocks: int = 8
     width: int = 32
     d_width: int = 32
-    lr: float = 2e-4
-    beta1: float = 0.9
-    beta2: float = 0.999
     pixel_loss: str = "l1"
     adv_weight: float = 1e-3
     content_weight: float = 1.0
@@ -87,6 +81,7 @@ class SRResNet(nn.Module):
         if scale not in (2, 4):
             raise ValueError("scale must be 2 or 4")
         self.scale, self.img_channels, self.num_classes, self.z_dim = scale, channels, 0, 0
+        self.img_resolution = 0                                         # fully convolutional: any input size
         self.head = nn.Sequential(nn.Conv2d(channels, width, 9, 1, 4), nn.PReLU(width))
         self.blocks = nn.Sequential(*[Residual(width) for _ in range(n_blocks)],
                                     nn.Conv2d(width, width, 3, 1, 1), nn.BatchNorm2d(width))
@@ -234,3 +229,17 @@ def sample_grid(ctx, G) -> np.ndarray:
     sr = G(lr).clamp(-1, 1)
     G.train(was)
     return grid(to_uint8(torch.cat([bicubic_up(lr, ctx.cfg.scale), sr, hr])).numpy(), nrow=4)
+
+
+def describe(cfg: dict) -> list[str]:
+    if cfg.get("phase") == "pixel":
+        return [f"- loss: pixel {cfg.get('pixel_loss', 'l1').upper()} only (the SRResNet phase)"]
+    content = (f"VGG19 phi_5,4 features ({cfg['vgg_weights']})" if cfg.get("vgg_weights") else
+               "the documented substitute: L1 feature matching on the discriminator's features, plus the "
+               "pixel loss (no VGG19 weights file was given, and none can be downloaded here)")
+    return [f"- content loss: {content}", f"- adversarial weight: {cfg.get('adv_weight')}",
+            f"- initialised from: `{cfg.get('init_from')}`"]
+
+
+FAMILY = Family(name="srgan", kind=Kind.UPSCALER, Config=Config, build=build, build_generator=build_generator,
+                optimizers=optimizers, train_step=train_step, preview=sample_grid, describe=describe)

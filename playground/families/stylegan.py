@@ -16,34 +16,33 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
 from .. import losses
 from ..nn.style import StyleDiscriminator, StyleGenerator
-
-NAME = "stylegan"
-CONDITIONAL = False
+from .protocol import AdamConfig, Family, Kind
 
 
 @dataclass
-class Config:
-    z_dim: int = 128
-    w_dim: int = 128
-    n_mapping: int = 4               # paper: 8; 4 keeps CPU training fast
-    img_channels: int = 1
+class Config(AdamConfig):
     img_resolution: int = 32
-    source_resolution: int = 0       # the data's size before padding (0 = same)
-    num_classes: int = 0
-    base_channels: int = 16          # channels at 32x32, doubling per halving (sized for a CPU;
-    max_channels: int = 64           # 32/128 is ~2.5x slower per step), capped
     lr: float = 0.002
     beta1: float = 0.0
     beta2: float = 0.99
+    z_dim: int = 128
+    w_dim: int = 128
+    n_mapping: int = 4               # paper: 8; 4 keeps CPU training fast
+    source_resolution: int = 0       # the data's size before padding (0 = same)
+    base_channels: int = 16          # channels at 32x32, doubling per halving (sized for a CPU;
+    max_channels: int = 64           # 32/128 is ~2.5x slower per step), capped
     mixing_prob: float = 0.9
     r1_gamma: float = 0.1
     r1_every: int = 16
     w_avg_beta: float = 0.995
+
+    DERIVED: ClassVar[tuple[str, ...]] = AdamConfig.DERIVED + ("source_resolution",)
 
 
 def prepare_dataset(cfg: Config, ds):
@@ -129,3 +128,18 @@ def train_step(ctx) -> dict:
         p.requires_grad_(True)
     out["G/loss"] = g_loss.detach()
     return out
+
+
+def describe(cfg: dict) -> list[str]:
+    src = cfg.get("source_resolution") or cfg["img_resolution"]
+    return [f"- images: the {src}x{src} data zero-padded to {cfg['img_resolution']}x{cfg['img_resolution']} "
+            f"for training; evaluation crops generated images back to {src}x{src}",
+            "- G: StyleGAN2 weight (de)modulation, per-layer noise, toRGB skips; D: residual with "
+            "minibatch std; non-saturating loss, lazy R1 "
+            f"(gamma {cfg.get('r1_gamma')} every {cfg.get('r1_every')} steps), style-mixing probability "
+            f"{cfg.get('mixing_prob')}"]
+
+
+FAMILY = Family(name="stylegan", kind=Kind.STYLE, Config=Config, build=build, build_generator=build_generator,
+                optimizers=optimizers, train_step=train_step, prepare_dataset=prepare_dataset,
+                describe=describe)

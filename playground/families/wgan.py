@@ -8,17 +8,12 @@ import torch
 
 from ..engine.steps import adversarial_step
 from ..nn.conv import ConvDiscriminator, ConvGenerator
-
-NAME = "wgan"
-CONDITIONAL = False
+from .protocol import BaseConfig, Family, Kind
 
 
 @dataclass
-class Config:
+class Config(BaseConfig):
     z_dim: int = 100
-    img_channels: int = 1
-    img_resolution: int = 28
-    num_classes: int = 0
     width: int = 64
     lr: float = 5e-5
     clip: float = 0.01
@@ -41,3 +36,7 @@ def optimizers(cfg: Config, nets: dict) -> dict:
 def train_step(ctx) -> dict:
     cfg = ctx.cfg
     return adversarial_step(ctx, loss="wasserstein", n_critic=cfg.n_critic, clip=cfg.clip)
+
+
+FAMILY = Family(name="wgan", kind=Kind.SAMPLER, Config=Config, build=build, build_generator=build_generator,
+                optimizers=optimizers, train_step=train_step)

@@ -7,22 +7,17 @@ from dataclasses import dataclass
 
 from ..engine.steps import adam_for, adversarial_step
 from ..nn.conv import ConvDiscriminator, ConvGenerator
-
-NAME = "wgan-gp"
-CONDITIONAL = False
+from .protocol import AdamConfig, Family, Kind
 
 
 @dataclass
-class Config:
-    z_dim: int = 100
-    img_channels: int = 1
-    img_resolution: int = 28
-    num_classes: int = 0
-    width: int = 64
-    critic_norm: str = "layer"
+class Config(AdamConfig):
     lr: float = 1e-4
     beta1: float = 0.0
     beta2: float = 0.9
+    z_dim: int = 100
+    width: int = 64
+    critic_norm: str = "layer"
     gp_weight: float = 10.0
     n_critic: int = 5
 
@@ -45,3 +40,7 @@ def optimizers(cfg: Config, nets: dict) -> dict:
 def train_step(ctx) -> dict:
     cfg = ctx.cfg
     return adversarial_step(ctx, loss="wasserstein", n_critic=cfg.n_critic, gp_weight=cfg.gp_weight)
+
+
+FAMILY = Family(name="wgan-gp", kind=Kind.SAMPLER, Config=Config, build=build, build_generator=build_generator,
+                optimizers=optimizers, train_step=train_step)

@@ -26,7 +26,8 @@ TABS = (
 def build_app(runs_dir: str | None = None) -> gr.Blocks:
     """The whole app. `runs_dir` holds this server's training runs (default runs/ui)."""
     ctx = AppContext.create(runs_dir)
-    with gr.Blocks(title="GAN Playground") as demo:
+    # delete_cache: Gradio's copies of uploads and outputs older than 30 min go every 10 min
+    with gr.Blocks(title="GAN Playground", delete_cache=(600, 1800)) as demo:
         gr.Markdown("# GAN Playground\nGenerate, explore and train GANs. Every model here was trained "
                     "by this project's own `python -m playground train` command; its card has the "
                     "command and measured metrics.")

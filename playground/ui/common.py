@@ -1,24 +1,31 @@
-"""Helpers shared by the tabs: error translation, model choices, display scaling."""
+"""Helpers shared by the tabs: error translation, model choices, display scaling, who is asking."""
 
 from __future__ import annotations
 
 import functools
 import inspect
-import os
 import random
-import tempfile
+import re
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
 from ..errors import PlaygroundError
 from ..imaging import png_bytes, upscale_nearest
+from ..storage import OutputFolder
 
 DISPLAY_MIN_PX = 280  # tiny 28x28 samples are upscaled (nearest) so pixels stay crisp
+_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"/]+/)+([^\s'\"/]*)")
+
+
+def redact(message: str) -> str:
+    """Error texts shown to visitors name files, never server paths: '/srv/x/runs/ab' -> '…/ab'."""
+    return _PATH.sub(lambda m: "…/" + m.group(1), message)
 
 
 def user_errors(fn):
-    """Turn PlaygroundError into a Gradio error toast; the server keeps serving."""
+    """Turn PlaygroundError into a Gradio error toast (server paths redacted); the server keeps serving."""
     if inspect.isgeneratorfunction(fn):  # streaming handlers must stay generators for Gradio
 
         @functools.wraps(fn)
@@ -26,7 +33,7 @@ def user_errors(fn):
             try:
                 yield from fn(*args, **kwargs)
             except PlaygroundError as e:
-                raise gr.Error(str(e)) from None
+                raise gr.Error(redact(str(e))) from None
 
         return gen_wrapper
 
@@ -35,9 +42,14 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except PlaygroundError as e:
-            raise gr.Error(str(e)) from None
+            raise gr.Error(redact(str(e))) from None
 
     return wrapper
+
+
+def owner_of(request: gr.Request | None) -> str:
+    """The browser session asking: runs it starts or uploads belong to it."""
+    return (getattr(request, "session_hash", None) or "") if request is not None else ""
 
 
 def for_display(img_u8: np.ndarray, min_px: int = DISPLAY_MIN_PX) -> np.ndarray:
@@ -47,11 +59,24 @@ def for_display(img_u8: np.ndarray, min_px: int = DISPLAY_MIN_PX) -> np.ndarray:
     return img[..., 0] if img.shape[-1] == 1 else img
 
 
+def file_stem(text: str) -> str:
+    """A safe file-name stem from a model name, which for a run is a path: its last part, with
+    anything but letters, digits, '-', '_' and '.' replaced."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(str(text)).name)[:64] or "model"
+
+
+def save_output(data: bytes, stem: str, suffix: str, outputs: OutputFolder | None = None) -> str:
+    """A generated file for download, in the bounded output folder; `stem` is made file-name safe
+    (run names are paths)."""
+    outputs = outputs or OutputFolder()
+    path = outputs.new_path(file_stem(stem), suffix)
+    path.write_bytes(data)
+    outputs.trim(keep=path)
+    return str(path)
+
+
 def save_png(img_u8: np.ndarray, prefix: str) -> str:
-    fd, path = tempfile.mkstemp(prefix=prefix, suffix=".png")
-    with os.fdopen(fd, "wb") as f:
-        f.write(png_bytes(img_u8))
-    return path
+    return save_output(png_bytes(img_u8), prefix, ".png")
 
 
 def random_seed() -> int:
@@ -68,3 +93,19 @@ def parse_seed(value) -> int:
     if not whole:
         raise PlaygroundError(f"seed must be a whole number, got {value!r}")
     return seed
+
+
+def model_dropdown(ctx, kinds, elem_id: str, api_name: str, label: str = "Model") -> gr.Dropdown:
+    """The tab's model list (models of the kinds it can use, shipped and this server's runs) and a
+    ↻ button that re-reads it, so runs trained or uploaded after the page opened appear."""
+    choices = ctx.model_choices(kinds)
+    with gr.Row():
+        dropdown = gr.Dropdown(choices, value=choices[0][1] if choices else None, label=label,
+                               elem_id=elem_id, scale=4)
+        refresh = gr.Button("↻", scale=0, min_width=50, elem_id=f"{elem_id}-refresh")
+
+    def refresh_list(current, request: gr.Request):
+        return gr.Dropdown(choices=ctx.model_choices(kinds, owner_of(request)), value=current)
+
+    refresh.click(refresh_list, dropdown, dropdown, api_name=api_name)
+    return dropdown

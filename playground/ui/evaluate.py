@@ -78,8 +78,8 @@ def build(ctx) -> None:
             go_cmp = gr.Button("Compare")
         cmp_table = gr.Dataframe(label="Comparison", wrap=True, elem_id="ev-compare")
 
-    go.click(evaluate, [model, metrics, n, seed], table, api_name="evaluate")
-    go_cmp.click(compare, [model, model_b, metrics, n, seed], cmp_table, api_name="evaluate_compare")
+    go.click(ctx.guard(evaluate), [model, metrics, n, seed], table, api_name="evaluate")
+    go_cmp.click(ctx.guard(compare, 0, 1), [model, model_b, metrics, n, seed], cmp_table, api_name="evaluate_compare")
     refresh.click(lambda a, b: (gr.Dropdown(choices=ctx.model_choices(), value=a),
                                 gr.Dropdown(choices=ctx.model_choices(), value=b)),
                   [model, model_b], [model, model_b], api_name="evaluate_refresh_models")

@@ -7,9 +7,10 @@ import gradio as gr
 from .. import api
 from ..errors import PlaygroundError
 from ..imaging import grid
-from .common import for_display, parse_seed, random_seed, save_png, user_errors
+from .common import for_display, model_dropdown, parse_seed, random_seed, save_png, user_errors
 
 ALL_CLASSES = "one row per class"
+KINDS = (api.Kind.SAMPLER, api.Kind.CONDITIONAL, api.Kind.STYLE)   # InfoGAN's codes have their own tab
 
 
 def class_choices(model_name: str | None) -> list[str]:
@@ -65,19 +66,11 @@ def interpolate(model_name: str, class_choice: str, seed_a, seed_b, steps: float
     return for_display(grid(strip, nrow=len(strip)), min_px=100 * 8)
 
 
-def not_infogan(m: dict) -> bool:
-    return m["family"] != "infogan"  # InfoGAN's codes have their own tab
-
-
 def build(ctx) -> None:
-    models = ctx.model_choices(not_infogan)
-    first = models[0][1] if models else None
-    classes = class_choices(first)
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            with gr.Row():
-                model = gr.Dropdown(models, value=first, label="Model", elem_id="gen-model", scale=4)
-                refresh = gr.Button("↻", scale=0, min_width=50, elem_id="gen-refresh")
+            model = model_dropdown(ctx, KINDS, "gen-model", "refresh_models")
+            classes = class_choices(model.value)
             klass = gr.Dropdown(classes, value=classes[0] if classes else None, label="Class",
                                 elem_id="gen-class")
             n = gr.Slider(1, 100, value=10, step=1, label="Samples (per class row)", elem_id="gen-n")
@@ -99,9 +92,7 @@ def build(ctx) -> None:
         strip = gr.Image(label="Interpolation", format="png", interactive=False,
                          elem_classes=["pixelated"], elem_id="gen-strip")
 
-    model.change(on_model_change, model, klass, api_name="model_classes")
-    refresh.click(lambda m: gr.Dropdown(choices=ctx.model_choices(not_infogan), value=m), model, model,
-                  api_name="refresh_models")
+    model.change(ctx.guard(on_model_change), model, klass, api_name="model_classes")
     dice.click(random_seed, None, seed, api_name="random_seed")
-    go.click(generate, [model, klass, n, seed], [out, file], api_name="generate")
-    go_i.click(interpolate, [model, klass, seed_a, seed_b, steps], strip, api_name="interpolate")
+    go.click(ctx.guard(generate), [model, klass, n, seed], [out, file], api_name="generate")
+    go_i.click(ctx.guard(interpolate), [model, klass, seed_a, seed_b, steps], strip, api_name="interpolate")

@@ -7,16 +7,16 @@ import gradio as gr
 from .. import api
 from ..errors import PlaygroundError
 from ..imaging import grid
-from .common import for_display, parse_seed, random_seed, user_errors
+from .common import for_display, model_dropdown, parse_seed, random_seed, user_errors
+
+KINDS = (api.Kind.CODES,)
 
 MAX_CODES = 4
 
 
 def _code_info(model_name: str) -> tuple[list[str], list[str]]:
     """Categorical choices ('code 3 ≈ 7') and continuous slider labels, from measured metrics."""
-    model = api.load(model_name)
-    if model.family != "infogan":
-        raise PlaygroundError(f"{model_name} is not an InfoGAN model")
+    model = api.load(model_name).require(KINDS, "the codes tab")
     res = model.meta.get("metrics", {}).get("code-acc", {})
     matching = res.get("matching", {})
     cats = [f"code {k}" + (f" ≈ {matching[f'code {k}']}" if f"code {k}" in matching else "")
@@ -35,7 +35,8 @@ def _cat(choice: str) -> int:
 
 
 @user_errors
-def single(model_name, cat_choice, seed, *codes):
+def single(model_name, cat_choice, seed, c1=0.0, c2=0.0, c3=0.0, c4=0.0):  # MAX_CODES sliders
+    codes = (c1, c2, c3, c4)
     model = api.load(model_name)
     cont = [float(c) for c in codes[:model.G.n_cont]]
     img = api.sample(model_name, 1, parse_seed(seed), labels=[_cat(cat_choice)], code_cont=cont)
@@ -43,7 +44,8 @@ def single(model_name, cat_choice, seed, *codes):
 
 
 @user_errors
-def sweep(model_name, sweep_code, seed, *codes):
+def sweep(model_name, sweep_code, seed, c1=0.0, c2=0.0, c3=0.0, c4=0.0):
+    codes = (c1, c2, c3, c4)
     model = api.load(model_name)
     cont = [float(c) for c in codes[:model.G.n_cont]]
     code = int(str(sweep_code).lstrip("c")) - 1
@@ -61,15 +63,14 @@ def on_model(model_name):
 
 
 def build(ctx) -> None:
-    names = [m["name"] for m in ctx.models(lambda m: m["family"] == "infogan")]
-    if not names:
+    if not ctx.models(KINDS):
         gr.Markdown("No InfoGAN model is installed yet: train one with "
                     "`python -m playground train infogan --dataset mnist5k --out DIR`.")
         return
-    cats, labels = _code_info(names[0])
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            model = gr.Dropdown(names, value=names[0], label="Model", elem_id="ig-model")
+            model = model_dropdown(ctx, KINDS, "ig-model", "infogan_refresh_models")
+            cats, labels = _code_info(model.value)
             cat = gr.Dropdown(cats, value=cats[0], label="Categorical code", elem_id="ig-cat")
             sliders = [gr.Slider(-2, 2, value=0, step=0.1, visible=i < len(labels),
                                  label=labels[i] if i < len(labels) else f"c{i + 1}",
@@ -89,8 +90,8 @@ def build(ctx) -> None:
 
     inputs = [model, cat, seed, *sliders]
     sweep_inputs = [model, which, seed, *sliders]
-    gr.on([*(s.release for s in sliders), cat.change, seed.change], single, inputs, image,
+    gr.on([*(s.release for s in sliders), cat.change, seed.change], ctx.guard(single), inputs, image,
           api_name="infogan_image")
-    gr.on([which.change, seed.change], sweep, sweep_inputs, sweep_img, api_name="infogan_sweep")
+    gr.on([which.change, seed.change], ctx.guard(sweep), sweep_inputs, sweep_img, api_name="infogan_sweep")
     dice.click(random_seed, None, seed, api_name="infogan_random_seed")
-    model.change(on_model, model, [cat, which, *sliders], api_name="infogan_model")
+    model.change(ctx.guard(on_model), model, [cat, which, *sliders], api_name="infogan_model")

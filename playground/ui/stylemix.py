@@ -11,7 +11,9 @@ import numpy as np
 from .. import api
 from ..imaging import gif_bytes, grid
 from ..seed import parse_seed_list
-from .common import for_display, parse_seed, random_seed, user_errors
+from .common import for_display, model_dropdown, parse_seed, random_seed, user_errors
+
+KINDS = (api.Kind.STYLE,)
 
 CROSSOVERS = ("coarse", "middle", "fine", "layer range")
 NOISE = {"on (fixed maps)": "const", "off": "none", "randomise": "random"}
@@ -23,12 +25,10 @@ def _crossover(choice: str, start: float, stop: float):
 
 
 def _layer_text(model_name: str) -> str:
-    from ..families.stylegan import layer_groups
-
-    G = api.load(model_name).G
-    groups = ", ".join(f"{k} = layers {lo}-{hi - 1}" for k, (lo, hi) in layer_groups(G).items() if hi > lo)
-    res = " ".join(f"{i}:{r}²" for i, r in enumerate(G.synthesis.layer_resolution))
-    return f"{G.num_ws} style layers (layer:resolution) {res}. {groups}."
+    info = api.style_layers(model_name)
+    groups = ", ".join(f"{k} = layers {lo}-{hi - 1}" for k, (lo, hi) in info["groups"].items() if hi > lo)
+    res = " ".join(f"{i}:{r}²" for i, r in enumerate(info["resolutions"]))
+    return f"{info['num_ws']} style layers (layer:resolution) {res}. {groups}."
 
 
 @user_errors
@@ -57,28 +57,27 @@ def walk(model_name, seed_a, seed_b, psi):
 
 @user_errors
 def on_model(model_name):
-    num_ws = api.load(model_name).G.num_ws
+    num_ws = api.style_layers(model_name)["num_ws"]
     return (gr.Slider(maximum=num_ws), gr.Slider(maximum=num_ws, value=min(3, num_ws)), _layer_text(model_name))
 
 
 def build(ctx) -> None:
-    names = [m["name"] for m in ctx.models(lambda m: m["family"] == "stylegan")]
-    if not names:
+    if not ctx.models(KINDS):
         gr.Markdown("No StyleGAN model is installed yet: train one with "
                     "`python -m playground train stylegan --dataset fashion --ema 0.998 --out DIR`.")
         return
-    num_ws = api.load(names[0]).G.num_ws
     gr.Markdown("Top row: source A; left column: source B. Each cell is B with A's styles on the "
                 "chosen layers. Coarse layers (4², 8²) should carry the garment type and shape; fine "
                 "layers only texture and shading.")
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            model = gr.Dropdown(names, value=names[0], label="Model", elem_id="sm-model")
+            model = model_dropdown(ctx, KINDS, "sm-model", "style_refresh_models")
+            num_ws = api.style_layers(model.value)["num_ws"]
             rows = gr.Textbox("0-5", label="Top row seeds (source A)", info="list and ranges, e.g. 1,4,10-13",
                               elem_id="sm-rows")
             cols = gr.Textbox("10-15", label="Left column seeds (source B)", elem_id="sm-cols")
             crossover = gr.Radio(list(CROSSOVERS), value="coarse", label="A's styles on", elem_id="sm-crossover")
-            layers = gr.Markdown(_layer_text(names[0]))
+            layers = gr.Markdown(_layer_text(model.value))
             with gr.Row():
                 start = gr.Slider(0, num_ws, value=0, step=1, label="Layer range: from", elem_id="sm-start")
                 stop = gr.Slider(0, num_ws, value=min(3, num_ws), step=1, label="to (exclusive)", elem_id="sm-stop")
@@ -86,10 +85,10 @@ def build(ctx) -> None:
                             elem_id="sm-psi")
             noise = gr.Radio(list(NOISE), value="on (fixed maps)", label="Per-layer noise", elem_id="sm-noise")
         with gr.Column(scale=2):
-            image = gr.Image(mix(names[0], "0-5", "10-15", "coarse", 0, 3, 1.0, "on (fixed maps)"),
+            image = gr.Image(mix(model.value, "0-5", "10-15", "coarse", 0, 3, 1.0, "on (fixed maps)"),
                              label="Style-mixing grid", format="png", interactive=False, elem_id="sm-grid",
                              elem_classes=["pixelated"])
-    strip_img = gr.Image(strip(names[0], "0-5", "on (fixed maps)"), label=f"Truncation strip for the first A seed: ψ = {PSIS[0]} → {PSIS[-1]}", format="png",
+    strip_img = gr.Image(strip(model.value, "0-5", "on (fixed maps)"), label=f"Truncation strip for the first A seed: ψ = {PSIS[0]} → {PSIS[-1]}", format="png",
                          interactive=False, elem_id="sm-strip", elem_classes=["pixelated"])
     with gr.Row():
         seed_a = gr.Number(value=0, precision=0, minimum=0, label="Walk from seed", elem_id="sm-walk-a")
@@ -101,9 +100,9 @@ def build(ctx) -> None:
 
     inputs = [model, rows, cols, crossover, start, stop, psi, noise]
     gr.on([rows.submit, cols.submit, crossover.change, start.release, stop.release, psi.release, noise.change,
-           model.change], mix, inputs, image, api_name="style_mix")
-    gr.on([rows.submit, noise.change, model.change], strip, [model, rows, noise], strip_img,
+           model.change], ctx.guard(mix), inputs, image, api_name="style_mix")
+    gr.on([rows.submit, noise.change, model.change], ctx.guard(strip), [model, rows, noise], strip_img,
           api_name="style_truncation_strip")
-    go.click(walk, [model, seed_a, seed_b, psi], walk_img, api_name="style_latent_walk")
+    go.click(ctx.guard(walk), [model, seed_a, seed_b, psi], walk_img, api_name="style_latent_walk")
     dice.click(random_seed, None, seed_b, api_name="style_random_seed")
-    model.change(on_model, model, [start, stop, layers], api_name="style_model")
+    model.change(ctx.guard(on_model), model, [start, stop, layers], api_name="style_model")

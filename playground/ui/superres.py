@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import gradio as gr
 import pandas as pd
 
 from .. import api
 from ..data.photos import HELD_OUT_PHOTOS, skimage_photo
 from ..errors import PlaygroundError
-from .common import save_png, user_errors
+from ..imaging import to_pil
+from .common import owner_of, save_png, user_errors
+
+KINDS = (api.Kind.UPSCALER,)
 
 
-def _models(ctx) -> list[str]:
-    return [m["name"] for m in ctx.models(lambda m: m["family"] == "srgan")]
+def _example_files() -> dict[str, str]:
+    """The held-out photos as PNG files: uploads are read from a file path (header checked first)."""
+    folder = Path(tempfile.gettempdir()) / "playground-examples"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name in HELD_OUT_PHOTOS:
+        path = folder / f"{name}.png"
+        if not path.is_file():
+            to_pil(skimage_photo(name)).save(path)
+        out[name] = str(path)
+    return out
 
 
 def build(ctx) -> None:
-    names = _models(ctx)
-    if not names:
+    choices = ctx.model_choices(KINDS)
+    if not choices:
         gr.Markdown("No super-resolution model installed: train one with "
                     "`python -m playground train srgan --dataset photos --out DIR`.")
         return
-    examples = {n: skimage_photo(n) for n in HELD_OUT_PHOTOS}
+    examples = _example_files()
 
     @user_errors
     def upscale(image, chosen):
@@ -59,10 +74,13 @@ def build(ctx) -> None:
 
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            image = gr.Image(label="Low-resolution input (upload)", type="numpy", image_mode=None,
+            image = gr.Image(label="Low-resolution input (upload)", type="filepath", image_mode=None,
                              sources=["upload"], elem_id="sr-input")
             gr.Examples([[examples[n]] for n in examples], inputs=image, label="Held-out photos (never trained on)")
-            chosen = gr.CheckboxGroup(names, value=names, label="Models", elem_id="sr-models")
+            with gr.Row():
+                chosen = gr.CheckboxGroup(choices, value=[v for _, v in choices], label="Models",
+                                          elem_id="sr-models", scale=4)
+                refresh = gr.Button("↻", scale=0, min_width=50, elem_id="sr-models-refresh")
             with gr.Row():
                 go = gr.Button("Upscale ×4", variant="primary", elem_id="sr-go")
                 go_check = gr.Button("Check against ground truth", elem_id="sr-check")
@@ -74,5 +92,10 @@ def build(ctx) -> None:
             note = gr.Markdown(elem_id="sr-note")
             file = gr.File(label="Download the upscaled PNG", elem_id="sr-file")
             table = gr.Dataframe(label="Against ground truth", elem_id="sr-table")
-    go.click(upscale, [image, chosen], [gallery, slider, file, note], api_name="upscale")
-    go_check.click(check, [image, chosen], [table, gallery], api_name="upscale_check")
+
+    def refresh_list(current, request: gr.Request):
+        return gr.CheckboxGroup(choices=ctx.model_choices(KINDS, owner_of(request)), value=current)
+
+    refresh.click(refresh_list, chosen, chosen, api_name="upscale_refresh_models")
+    go.click(ctx.guard(upscale, 1), [image, chosen], [gallery, slider, file, note], api_name="upscale")
+    go_check.click(ctx.guard(check, 1), [image, chosen], [table, gallery], api_name="upscale_check")

@@ -7,15 +7,19 @@ closing the browser does not stop training and reopening the page shows it still
 from __future__ import annotations
 
 import dataclasses
+import math
+import shutil
 
 import gradio as gr
 import pandas as pd
 
 from .. import api
 from ..errors import PlaygroundError
-from ..registry import get_family
+from ..storage import DATA_DIR, OutputFolder
 from . import lab
-from .common import for_display, parse_seed, user_errors
+from .common import for_display, owner_of, parse_seed, user_errors
+
+RUN_RESERVE_BYTES = 64 * 2**20       # disk set aside for a new run's checkpoints and logs
 
 UPLOAD = "uploaded zip of images"
 DATASETS = [("mnist5k (offline digits)", "mnist5k"), ("fashion", "fashion"),
@@ -25,15 +29,14 @@ HYPER = ("lr", "beta1", "beta2", "n_critic", "clip", "gp_weight")   # shown when
 
 
 def family_defaults(family: str) -> dict:
-    cfg = dataclasses.asdict(get_family(family).Config())
+    cfg = api.family_settings(family)
     if "lr" not in cfg and "lr_G" in cfg:  # InfoGAN has two learning rates; the box sets G's
         cfg["lr"] = cfg["lr_G"]
     return cfg
 
 
 def loss_choices(family: str) -> list[str]:
-    fam = get_family(family)
-    return list(getattr(fam, "LOSSES", ("ns", "minimax", "hinge"))) if "loss" in family_defaults(family) else []
+    return list(api.family_losses(family)) if "loss" in family_defaults(family) else []
 
 
 @user_errors
@@ -53,24 +56,36 @@ def _overrides(family: str, loss, values: dict) -> dict:
     if "loss" in d and loss in loss_choices(family):
         out["loss"] = loss
     for key, value in values.items():
-        if key in d and value is not None and key in dataclasses.asdict(get_family(family).Config()):
+        if key in d and value is not None and key in api.family_settings(family):
             out[key] = value
         elif key == "lr" and value is not None and "lr_G" in d:
             out["lr_G"] = value
     return out
 
 
+def _number(value, what: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise PlaygroundError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise PlaygroundError(f"{what} must be a finite number, got {value!r}")
+    return x
+
+
 def _spec(ctx, family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp_weight, batch, steps,
           ema, seed, device, augment) -> api.TrainSpec:
-    if dataset == UPLOAD:
-        if not upload:
-            raise PlaygroundError("choose a zip of images to upload first (class sub-folders become labels)")
-        dataset = "folder:" + str(api.extract_image_zip(upload, ctx.runs_dir.parent / "uploads"))
-    values = {"lr": lr, "beta1": beta1, "beta2": beta2, "n_critic": int(n_critic or 1), "clip": clip,
-              "gp_weight": gp_weight}
+    """The run as asked for; an uploaded zip is *not* unpacked here (see `_unpack_upload`)."""
+    if dataset == UPLOAD and not upload:
+        raise PlaygroundError("choose a zip of images to upload first (class sub-folders become labels)")
+    ema = _number(ema or 0, "EMA decay")
+    if not 0 <= ema < 1:
+        raise PlaygroundError(f"EMA decay must be in [0, 1) (0 = off), got {ema}")
+    values = {"lr": lr, "beta1": beta1, "beta2": beta2, "n_critic": int(_number(n_critic or 1, "n_critic")),
+              "clip": clip, "gp_weight": gp_weight}
     return api.TrainSpec(family=family, dataset=dataset, steps=int(steps), batch_size=int(batch),
                          seed=parse_seed(seed), device=None if device == "auto" else device,
-                         overrides=_overrides(family, loss, values), ema=float(ema or 0),
+                         overrides=_overrides(family, loss, values), ema=ema,
                          augment="translation,cutout" if augment else "", log_every=10, sample_every=50,
                          ckpt_every=500, command=f"(web UI) train {family} on {dataset}")
 
@@ -84,9 +99,11 @@ def _plot(history: list) -> pd.DataFrame:
     return df[["step", "value", "series"]]
 
 
-def _progress(snap: dict | None) -> str:
+def _progress(snap: dict | None, others: list | None = None) -> str:
     if snap is None:
-        return "No run yet. Pick a family and press **Start**."
+        busy = "".join(f"\n\nAnother visitor's run is training ({r.spec.family} on {r.spec.dataset}, step "
+                       f"{r.step}/{r.total}); a new run can start when it ends." for r in (others or []))
+        return "No run of yours yet. Pick a family and press **Start**." + busy
     pct = 100 * snap["step"] / max(snap["total"], 1)
     eta = snap["eta_s"]
     eta_txt = f"{int(eta // 60)} min {int(eta % 60)} s" if snap["status"] == "running" else "-"
@@ -138,7 +155,7 @@ def _build_image(ctx) -> None:
                 stop = gr.Button("Stop", variant="stop", elem_id="tr-stop")
                 resume = gr.Button("Resume", elem_id="tr-resume")
         with gr.Column(scale=2):
-            progress = gr.Markdown(_progress(ctx.jobs.status()), elem_id="tr-progress")
+            progress = gr.Markdown(_progress(None, ctx.jobs.active()), elem_id="tr-progress")
             # start with None and never send an empty DataFrame: once a LinePlot has shown an empty
             # frame it draws no lines on later updates (seen with Gradio 6.31)
             plot = gr.LinePlot(None, x="step", y="value", color="series", label="Losses",
@@ -154,42 +171,63 @@ def _build_image(ctx) -> None:
                 with gr.Row():
                     upload_run = gr.File(label="Upload a run zip", file_types=[".zip"], type="filepath")
                     upload_msg = gr.Markdown()
+                with gr.Row():
+                    share = gr.Checkbox(False, label="Share my latest run (other visitors may sample it; "
+                                        "only you can stop, resume or download it)", elem_id="tr-share")
+                    share_msg = gr.Markdown()
     timer = gr.Timer(1.0)
 
     settings = [family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed,
                 device, augment]
 
     @user_errors
-    def do_start(*values):
-        run_id = ctx.jobs.start(_spec(ctx, *values))
+    def do_start(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, request: gr.Request = None):
+        values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment)
+        spec = _spec(ctx, *values)
+        ctx.jobs.check_can_start(spec)               # refuse before unpacking anything
+        ctx.budget.make_room(RUN_RESERVE_BYTES, protect=ctx.protected_paths())
+        data = None
+        if spec.dataset == UPLOAD:
+            data = api.extract_image_zip(upload, ctx.runs_dir / DATA_DIR, budget=ctx.budget,
+                                         protect=ctx.protected_paths())
+            spec = dataclasses.replace(spec, dataset=f"folder:{data}", command=f"(web UI) train {spec.family} "
+                                       "on an uploaded zip of images")
+        try:
+            run_id = ctx.jobs.start(spec, owner=owner_of(request))
+        except PlaygroundError:
+            if data is not None:
+                shutil.rmtree(data, ignore_errors=True)
+            raise
+        api.write_access(ctx.runs_dir / run_id, owner_of(request))
         return _progress(ctx.jobs.status(run_id))
 
     @user_errors
-    def do_resume(*values):
-        snap = ctx.jobs.status()
+    def do_resume(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, request: gr.Request = None):
+        values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment)
+        snap = ctx.jobs.status(owner=owner_of(request))
         if snap is None:
-            raise PlaygroundError("nothing to resume yet: start a run first")
-        spec = _spec(ctx, *values)
+            raise PlaygroundError("nothing of yours to resume yet: start a run first")
+        spec = _spec(ctx, *values[:1], "mnist5k", None, *values[3:])  # the run keeps its own data
         spec = dataclasses.replace(spec, family=snap["family"], dataset=ctx.jobs.get(snap["id"]).spec.dataset,
                                    overrides={})
         if spec.steps <= snap["step"]:
             raise PlaygroundError(f"set steps above {snap['step']} to resume (it is the new total)")
-        ctx.jobs.start(spec, resume_id=snap["id"])
+        ctx.jobs.start(spec, resume_id=snap["id"], owner=owner_of(request))
         return _progress(ctx.jobs.status(snap["id"]))
 
     @user_errors
-    def do_stop():
-        snap = ctx.jobs.status()
-        if snap is None or snap["status"] not in ("starting", "running"):
-            raise PlaygroundError("no run is going")
-        ctx.jobs.stop(snap["id"])
+    def do_stop(request: gr.Request = None):
+        snap = ctx.jobs.status(owner=owner_of(request))
+        if snap is None or snap["status"] not in ("starting", "running", "stopping"):
+            raise PlaygroundError("you have no run going")
+        ctx.jobs.stop(snap["id"], owner=owner_of(request))
         return _progress(ctx.jobs.status(snap["id"]))
 
-    def poll(seen: tuple):
-        """Only send what changed since this browser's last tick (plot rows, grid step)."""
-        snap = ctx.jobs.status()
+    def poll(seen: tuple, request: gr.Request = None):
+        """This visitor's latest run; only what changed since the last tick (plot rows, grid step)."""
+        snap = ctx.jobs.status(owner=owner_of(request))
         if snap is None:
-            return _progress(None), gr.skip(), gr.skip(), seen
+            return _progress(None, ctx.jobs.active()), gr.skip(), gr.skip(), seen
         key = (snap["id"], len(snap["history"]), snap["grid_step"])
         if tuple(seen or ()) == key:
             return _progress(snap), gr.skip(), gr.skip(), seen
@@ -198,18 +236,28 @@ def _build_image(ctx) -> None:
         return _progress(snap), plot, img, key
 
     @user_errors
-    def do_download():
-        snap = ctx.jobs.status()
+    def do_download(request: gr.Request = None):
+        snap = ctx.jobs.status(owner=owner_of(request))
         if snap is None or snap["status"] in ("starting", "running", "stopping"):
-            raise PlaygroundError("stop or finish a run before downloading it")
-        return str(api.export_run(snap["out"]))
+            raise PlaygroundError("stop or finish a run of yours before downloading it")
+        return str(api.export_run(snap["out"], OutputFolder()))
 
     @user_errors
-    def do_upload(path):
+    def do_upload(path, request: gr.Request = None):
         if not path:
             return ""
-        dest = api.import_run(path, ctx.runs_dir)
-        return f"Installed as `{dest}`: pick it in the generation tab (press ↻)."
+        dest = api.import_run(path, ctx.runs_dir, max_resolution=ctx.jobs.limits.max_resolution,
+                              budget=ctx.budget, protect=ctx.protected_paths(), owner=owner_of(request))
+        return f"Installed as `{dest.name}`: pick it in the other tabs (press ↻). Only you can use it until you share it."
+
+    @user_errors
+    def do_share(shared: bool, request: gr.Request = None):
+        snap = ctx.jobs.status(owner=owner_of(request))
+        if snap is None or snap["status"] in ("starting", "running", "stopping"):
+            raise PlaygroundError("finish or stop a run of yours first")
+        api.set_shared(snap["out"], owner_of(request), bool(shared))
+        return (f"Run `{snap['id']}` is now shared: every visitor can sample it." if shared else
+                f"Run `{snap['id']}` is private again.")
 
     family.change(on_family, family, [loss, lr, beta1, beta2, n_critic, clip, gp], api_name="train_family_defaults")
     start.click(do_start, settings, progress, api_name="train_start")
@@ -217,7 +265,10 @@ def _build_image(ctx) -> None:
     resume.click(do_resume, settings, progress, api_name="train_resume")
     seen = gr.State(())
     timer.tick(poll, seen, [progress, plot, grid, seen], api_visibility="private", show_progress="hidden")
-    gr.Button("Refresh status", size="sm").click(lambda: poll(())[:3], None, [progress, plot, grid],
-                                                 api_name="train_status")
+    def status(request: gr.Request = None):
+        return poll((), request)[:3]
+
+    gr.Button("Refresh status", size="sm").click(status, None, [progress, plot, grid], api_name="train_status")
     download_btn.click(do_download, None, download, api_name="train_download")
     upload_run.upload(do_upload, upload_run, upload_msg, api_name="train_upload_run")
+    share.change(do_share, share, share_msg, api_name="train_share")

@@ -7,9 +7,10 @@ import gradio as gr
 from .. import api
 from ..data import load_dataset
 from ..errors import PlaygroundError
-from .common import for_display, user_errors
+from .common import for_display, model_dropdown, user_errors
 
 GALLERY = 12
+KINDS = (api.Kind.TRANSLATOR,)
 
 
 def _test_images(model_name: str, direction: str):
@@ -51,19 +52,19 @@ def on_change(model_name, direction):
 
 
 def build(ctx) -> None:
-    names = [m["name"] for m in ctx.models(lambda m: m["family"] == "cyclegan")]
-    if not names:
+    if not ctx.models(KINDS):
         gr.Markdown("No translation model installed: train one with "
                     "`python -m playground train cyclegan --dataset fashion:7,9 --out DIR`.")
         return
     with gr.Row():
-        model = gr.Dropdown(names, value=names[0], label="Pair", elem_id="tl-model")
-        direction = gr.Radio(_direction_choices(names[0]), value="a2b", label="Direction", elem_id="tl-direction")
+        with gr.Column(scale=2):
+            model = model_dropdown(ctx, KINDS, "tl-model", "translate_refresh_models", label="Pair")
+        direction = gr.Radio(_direction_choices(model.value), value="a2b", label="Direction", elem_id="tl-direction")
     with gr.Row():
         with gr.Column(scale=1):
-            gallery = gr.Gallery(_gallery(names[0], "a2b"), label="Held-out test images (click one)", columns=6,
+            gallery = gr.Gallery(_gallery(model.value, "a2b"), label="Held-out test images (click one)", columns=6,
                                  height=260, allow_preview=False, elem_id="tl-gallery")
-            upload = gr.Image(label="…or upload any image", type="numpy", image_mode=None, sources=["upload"],
+            upload = gr.Image(label="…or upload any image", type="filepath", image_mode=None, sources=["upload"],
                               elem_id="tl-upload")
         with gr.Column(scale=2):
             with gr.Row():
@@ -80,9 +81,9 @@ def build(ctx) -> None:
     def pick(model_name, direction, evt: gr.SelectData):
         return run(model_name, direction, _test_images(model_name, direction)[evt.index])
 
-    gallery.select(pick, [model, direction], [out_in, out_tr, out_rec, note], api_name="translate_gallery_pick",
+    gallery.select(ctx.guard(pick), [model, direction], [out_in, out_tr, out_rec, note], api_name="translate_gallery_pick",
                    api_visibility="private")
-    upload.upload(run, [model, direction, upload], [out_in, out_tr, out_rec, note], api_name="translate")
-    go_batch.click(batch, [model, direction], batch_img, api_name="translate_batch")
-    gr.on([model.change, direction.change], on_change, [model, direction], [direction, gallery],
+    upload.upload(ctx.guard(run), [model, direction, upload], [out_in, out_tr, out_rec, note], api_name="translate")
+    go_batch.click(ctx.guard(batch), [model, direction], batch_img, api_name="translate_batch")
+    gr.on([model.change, direction.change], ctx.guard(on_change), [model, direction], [direction, gallery],
           api_name="translate_options")

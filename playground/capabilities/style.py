@@ -1,4 +1,4 @@
-"""StyleGAN operations on a loaded model: style mixing, the truncation strip, latent walks.
+"""The style kind (StyleGAN): style mixing, the truncation strip, latent walks.
 
 Style-mixing grid (the StyleGAN paper's figure 3, as the issue states it): the top row shows the
 source-A images (one per `row_seeds` entry), the left column the source-B images (`col_seeds`),
@@ -14,22 +14,39 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .data.base import to_uint8
-from .errors import PlaygroundError
-from .imaging import grid
-from .models import LoadedModel
+from ..errors import PlaygroundError
+from ..families.protocol import Kind
+from ..families.stylegan import layer_groups
+from ..imaging import grid, to_uint8
+from ..loading import LoadedModel
+from .checks import check_n_seed
 
+KINDS = (Kind.STYLE,)
 NOISE_MODES = ("const", "none", "random")
+MAX_MIX_SEEDS = 12
 
 
 def check_stylegan(model: LoadedModel) -> None:
-    if not hasattr(model.G, "num_ws"):
-        raise PlaygroundError(f"{model.name} is a {model.family} model; style operations need a StyleGAN")
+    model.require(KINDS, "style operations")
+
+
+def mix_seeds(seeds: Sequence[int], what: str) -> list[int]:
+    seeds = list(seeds)
+    if not 1 <= len(seeds) <= MAX_MIX_SEEDS:
+        raise PlaygroundError(f"{what}: give 1 to {MAX_MIX_SEEDS} seeds, got {len(seeds)}")
+    for s in seeds:
+        check_n_seed(1, s)
+    return seeds
+
+
+def layer_info(model: LoadedModel) -> dict:
+    """{"num_ws", "resolutions" (per style layer), "groups" (name -> [start, stop))}."""
+    check_stylegan(model)
+    G = model.G
+    return {"num_ws": G.num_ws, "resolutions": list(G.synthesis.layer_resolution), "groups": layer_groups(G)}
 
 
 def layer_range(model: LoadedModel, crossover) -> tuple[int, int]:
-    from .families.stylegan import layer_groups
-
     G = model.G
     groups = layer_groups(G)
     if isinstance(crossover, str) and crossover in groups:
@@ -85,8 +102,7 @@ def mixed(G, w_a: torch.Tensor, w_b: torch.Tensor, lo: int, hi: int) -> torch.Te
 def style_mix(model: LoadedModel, row_seeds: Sequence[int], col_seeds: Sequence[int], crossover="coarse",
               truncation: float = 1.0, noise: str = "const", noise_seed: int = 0) -> dict:
     _check(model, truncation, noise)
-    if not row_seeds or not col_seeds:
-        raise PlaygroundError("give at least one seed for the top row and one for the left column")
+    row_seeds, col_seeds = mix_seeds(row_seeds, "row seeds"), mix_seeds(col_seeds, "column seeds")
     G = model.G
     lo, hi = layer_range(model, crossover)
     w_a, w_b = styles(model, row_seeds, truncation), styles(model, col_seeds, truncation)
@@ -107,6 +123,7 @@ def style_mix(model: LoadedModel, row_seeds: Sequence[int], col_seeds: Sequence[
 
 def truncation_strip(model: LoadedModel, seed: int, psis: Sequence[float], noise: str = "const") -> np.ndarray:
     """One seed rendered at each psi: uint8 [len(psis), h, w, c] (psi=0 is the mean image)."""
+    check_n_seed(1, seed)
     for p in psis:
         _check(model, p, noise)
     G = model.G
@@ -120,6 +137,8 @@ def latent_walk(model: LoadedModel, seed_a: int, seed_b: int, frames: int = 24, 
                 noise: str = "const") -> np.ndarray:
     """Linear interpolation in W from seed_a to seed_b and back: uint8 [frames, h, w, c]."""
     _check(model, truncation, noise)
+    check_n_seed(1, seed_a)
+    check_n_seed(1, seed_b)
     if not 4 <= frames <= 120:
         raise PlaygroundError(f"frames must be between 4 and 120, got {frames}")
     w = styles(model, [seed_a, seed_b], truncation)

@@ -1,4 +1,7 @@
-"""Loading a generator from a checkpoint folder (shipped or a training run's --out)."""
+"""Loading a generator from a checkpoint folder (shipped or a training run's --out).
+
+A `LoadedModel` knows its family's kind (`model.kind`), which is what capability modules and tabs
+ask to decide whether they can use it."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ import torch
 
 from . import checkpoint
 from .engine.config import make_config
+from .device import pick_device
 from .errors import PlaygroundError
+from .families.protocol import Kind
 from .registry import get_family, resolve_model
 
 
@@ -21,6 +26,17 @@ class LoadedModel:
     family: str
     G: torch.nn.Module
     meta: dict                      # the whole config.json
+
+    @property
+    def kind(self) -> Kind:
+        return get_family(self.family).kind
+
+    def require(self, kinds, use: str) -> "LoadedModel":
+        """This model, if its kind is one of `kinds`; else a clear error naming what it is for."""
+        if self.kind not in kinds:
+            raise PlaygroundError(f"{self.name} is a {self.family} model (kind {self.kind.value}); {use}: "
+                                  f"only {', '.join(k.value for k in kinds)} models")
+        return self
 
     @property
     def num_classes(self) -> int:
@@ -38,7 +54,7 @@ def build_from_config(meta: dict) -> torch.nn.Module:
         cfg = make_config(family, base=meta["config"])
         return family.build_generator(cfg)
     except (TypeError, ValueError) as e:
-        raise PlaygroundError(f"checkpoint config is invalid for {family.NAME}: {e}") from None
+        raise PlaygroundError(f"checkpoint config is invalid for {family.name}: {e}") from None
 
 
 @functools.lru_cache(maxsize=16)
@@ -60,3 +76,8 @@ def load_model(name: str, device: str = "cpu") -> LoadedModel:
     model = _load_cached(str(path.resolve()), mtime, device)
     model.name = name
     return model
+
+
+def load(name: str) -> LoadedModel:
+    """A model on the best device here (CUDA, else MPS, else CPU): what the app serves."""
+    return load_model(name, str(pick_device()))

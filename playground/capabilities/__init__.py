@@ -1,0 +1,11 @@
+"""What a loaded model can do, one module per family kind it serves; `api.py` is the facade.
+
+    sampling.py     sampler, conditional, codes, style: z (and labels) -> images, interpolation
+    codes.py        codes: InfoGAN's latent-code sweeps
+    style.py        style: style mixing, truncation strips, latent walks
+    translation.py  translator: image -> image between two domains
+    upscaling.py    upscaler: x4 super-resolution, tiled; the check against ground truth
+
+Each module declares `KINDS` and refuses a model of another kind (`LoadedModel.require`). Adding a
+kind means adding a module here and a facade function in api.py.
+"""

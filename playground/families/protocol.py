@@ -1,0 +1,158 @@
+"""The family protocol: what a family module provides, written down once.
+
+A family is one file in `playground/families/` that ends with
+
+    FAMILY = Family(name="dcgan", kind=Kind.SAMPLER, Config=Config, build=build,
+                    build_generator=build_generator, optimizers=optimizers, train_step=train_step)
+
+plus one line in `registry.FAMILY_MODULES`. The engine, the api and the UI read only this object:
+they ask `family.kind` (or `model.kind` for a loaded checkpoint), never `hasattr` or the family's
+name. The kind says what the *generator* can do, and so which capability module and which app tab
+can use it:
+
+    kind          generator contract (besides z_dim, num_classes, img_channels, img_resolution)
+    sampler       forward(z) -> [N, C, H, W] in [-1, 1]
+    conditional   forward(z, c) with c int64 [N] in [0, num_classes)
+    codes         forward(z, c), c = the categorical code; sample_latent(n, generator) -> z;
+                  apply_controls(z, code_cont=...) -> z; noise_dim, n_cont
+    style         forward(z); mapping / synthesis, num_ws, w_avg (see capabilities/style.py)
+    translator    forward(x, "a2b" | "b2a"); domain_names
+    upscaler      forward(x) -> x upscaled by `scale`
+
+Configs derive from `BaseConfig`: the fields every family has are declared there once, and the
+data-derived ones (`DERIVED`) are filled in from the dataset by the engine; a user who tries to set
+one (`--set img_resolution=64`) gets an error saying where the value comes from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+
+class Kind(str, enum.Enum):
+    SAMPLER = "sampler"
+    CONDITIONAL = "conditional"
+    CODES = "codes"
+    STYLE = "style"
+    TRANSLATOR = "translator"
+    UPSCALER = "upscaler"
+
+
+# Kinds whose generator maps noise to images: api.sample works for them.
+NOISE_KINDS = frozenset({Kind.SAMPLER, Kind.CONDITIONAL, Kind.CODES, Kind.STYLE})
+
+
+@dataclass
+class BaseConfig:
+    """Fields every family's Config has. The DERIVED ones come from the data, not from the user."""
+
+    img_channels: int = 1
+    img_resolution: int = 28
+    num_classes: int = 0            # the dataset's classes (0 = unconditional)
+
+    DERIVED: ClassVar[tuple[str, ...]] = ("img_channels", "img_resolution", "num_classes")
+
+
+@dataclass
+class AdamConfig(BaseConfig):
+    """One Adam for every net, same learning rate (families with two timescales use lr_G / lr_D)."""
+
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """The generator contract every kind shares (DESIGN.md)."""
+
+    z_dim: int
+    num_classes: int
+    img_channels: int
+    img_resolution: int
+
+
+@runtime_checkable
+class CodesGenerator(Generator, Protocol):
+    noise_dim: int
+    n_cont: int
+
+    def sample_latent(self, n: int, g: torch.Generator) -> torch.Tensor: ...
+
+    def apply_controls(self, z: torch.Tensor, code_cont=None) -> torch.Tensor: ...
+
+
+@runtime_checkable
+class StyleGenerator(Generator, Protocol):
+    num_ws: int
+    mapping: torch.nn.Module
+    synthesis: torch.nn.Module
+
+
+@runtime_checkable
+class TranslatorGenerator(Generator, Protocol):
+    domain_names: tuple
+
+
+@runtime_checkable
+class UpscalerGenerator(Generator, Protocol):
+    scale: int
+
+
+GENERATOR_PROTOCOLS: dict[Kind, type] = {
+    Kind.SAMPLER: Generator, Kind.CONDITIONAL: Generator, Kind.CODES: CodesGenerator,
+    Kind.STYLE: StyleGenerator, Kind.TRANSLATOR: TranslatorGenerator, Kind.UPSCALER: UpscalerGenerator,
+}
+
+
+def _same(cfg, *_):
+    return cfg
+
+
+@dataclass(frozen=True)
+class Family:
+    """What the engine, api and UI may use of a family. Optional hooks have working defaults."""
+
+    name: str
+    kind: Kind
+    Config: type                                        # a BaseConfig dataclass
+    build: Callable[[Any], dict]                        # cfg -> {"G": ..., "D": ..., ...}, G first
+    build_generator: Callable[[Any], torch.nn.Module]   # cfg -> G alone (what a checkpoint holds)
+    optimizers: Callable[[Any, dict], dict]             # (cfg, nets) -> {"G": opt, ...}
+    train_step: Callable[[Any], dict]                   # StepContext -> {"D/loss": tensor, ...}
+    losses: tuple[str, ...] = ()                        # values `Config.loss` may take ("" = no choice)
+    # --- optional hooks ---
+    # does this config need a labelled dataset? default: only the conditional kind
+    needs_labels: Callable[[Any], bool] | None = None
+    # (cfg, dataset) -> (cfg, dataset), before the data-derived fields are filled in (e.g. padding)
+    prepare_dataset: Callable[[Any, Any], tuple] = lambda cfg, ds: (cfg, ds)
+    # (cfg, total steps) -> cfg, for schedules that need the run's length (e.g. lr decay)
+    fit_to_run: Callable[[Any, int], Any] = _same
+    # (StepContext, G) -> uint8 [H, W, C] progress grid; None = fixed-seed samples, a row per class
+    preview: Callable[[Any, torch.nn.Module], np.ndarray] | None = None
+    # saved config dict -> lines for the model card: what the config alone does not say plainly
+    describe: Callable[[dict], list[str]] = lambda cfg: []
+
+    def __post_init__(self):
+        if not isinstance(self.kind, Kind):
+            raise TypeError(f"family {self.name!r}: kind must be a Kind, not {self.kind!r}")
+        if not (dataclasses.is_dataclass(self.Config) and issubclass(self.Config, BaseConfig)):
+            raise TypeError(f"family {self.name!r}: Config must be a dataclass derived from BaseConfig")
+
+    @property
+    def conditional(self) -> bool:
+        """Does G take dataset class labels (so a trained model knows class names)?"""
+        return self.kind is Kind.CONDITIONAL
+
+    def labels_needed(self, cfg) -> bool:
+        return self.needs_labels(cfg) if self.needs_labels is not None else self.conditional
+
+    @property
+    def derived_fields(self) -> tuple[str, ...]:
+        return tuple(self.Config.DERIVED)
