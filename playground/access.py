@@ -50,6 +50,13 @@ def can_use(run_dir: str | Path, owner: str | None) -> bool:
     return info is None or bool(info.get("shared")) or (owner is not None and info.get("owner") == owner_key(owner))
 
 
+def latest_owned(runs_dir: str | Path, owner: str) -> Path | None:
+    """The owner's most recently changed run folder (trained or uploaded) under runs_dir."""
+    key = owner_key(owner)
+    mine = [d for d in Path(runs_dir).glob("*") if d.is_dir() and (_read(d) or {}).get("owner") == key]
+    return max(mine, key=lambda d: d.stat().st_mtime, default=None)
+
+
 def set_shared(run_dir: str | Path, owner: str, shared: bool) -> None:
     info = _read(Path(run_dir))
     if info is not None and info.get("owner") != owner_key(owner):

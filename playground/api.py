@@ -33,11 +33,11 @@ from .errors import PlaygroundError
 from .families.protocol import Kind
 from .files import write_samples
 from .loading import LoadedModel, load
-from .access import can_use, set_shared, write_access
+from .access import can_use, latest_owned, set_shared, write_access
 from .runs_io import export_zip as export_run, extract_image_zip, import_zip as import_run
 
 __all__ = ["TrainSpec", "Event", "JobManager", "Limits", "Kind", "export_run", "import_run", "extract_image_zip",
-           "can_use", "set_shared", "write_access",
+           "can_use", "latest_owned", "set_shared", "write_access",
            "list_models", "list_families", "list_datasets", "load", "sample", "sample_with_labels", "interpolate",
            "code_sweep", "translate", "translate_batch", "upscale", "check_against_ground_truth", "style_mix",
            "style_layers", "truncation_strip", "latent_walk", "write_samples", "train", "evaluate", "MAX_SAMPLES", "MAX_SEED",

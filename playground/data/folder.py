@@ -9,6 +9,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import PlaygroundError
+from ..imageio import MAX_PIXELS
 from .base import ImageDataset
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"}
@@ -18,6 +19,9 @@ MAX_IMAGES = 100_000
 def _read(path: Path, size: int, channels: int) -> np.ndarray:
     try:
         with Image.open(path) as im:
+            if im.size[0] * im.size[1] > MAX_PIXELS:  # from the header: a bomb is never decoded
+                raise PlaygroundError(f"image {path.name} is {im.size[0]}x{im.size[1]}; the limit is "
+                                      f"{MAX_PIXELS:,} pixels")
             im = im.convert("L" if channels == 1 else "RGB")
             w, h = im.size
             s = min(w, h)  # centre square crop, then resize

@@ -24,7 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import PlaygroundError
+from ..registry import get_family
 from ..storage import TB_DIR
+from .config import make_config
 from .trainer import TrainSpec, train
 
 
@@ -118,6 +120,7 @@ class JobManager:
     def check_can_start(self, spec: TrainSpec) -> None:
         """Everything that can refuse a start, checked before any upload is unpacked for it."""
         self._check_limits(spec)
+        make_config(get_family(spec.family), spec.overrides)   # settings valid (finite, in range)
         busy = self.active()
         if len(busy) >= self.limits.max_concurrent:
             r = busy[0]

@@ -185,7 +185,7 @@ def _build_image(ctx) -> None:
         values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment)
         spec = _spec(ctx, *values)
         ctx.jobs.check_can_start(spec)               # refuse before unpacking anything
-        ctx.budget.make_room(RUN_RESERVE_BYTES, protect=ctx.protected_paths())
+        ctx.budget.make_room(min(RUN_RESERVE_BYTES, ctx.budget.max_bytes // 4), protect=ctx.protected_paths())
         data = None
         if spec.dataset == UPLOAD:
             data = api.extract_image_zip(upload, ctx.runs_dir / DATA_DIR, budget=ctx.budget,
@@ -252,12 +252,13 @@ def _build_image(ctx) -> None:
 
     @user_errors
     def do_share(shared: bool, request: gr.Request = None):
-        snap = ctx.jobs.status(owner=owner_of(request))
-        if snap is None or snap["status"] in ("starting", "running", "stopping"):
-            raise PlaygroundError("finish or stop a run of yours first")
-        api.set_shared(snap["out"], owner_of(request), bool(shared))
-        return (f"Run `{snap['id']}` is now shared: every visitor can sample it." if shared else
-                f"Run `{snap['id']}` is private again.")
+        """Share (or unshare) this visitor's latest run, trained or uploaded."""
+        run = api.latest_owned(ctx.runs_dir, owner_of(request))
+        if run is None:
+            raise PlaygroundError("you have no run to share: train or upload one first")
+        api.set_shared(run, owner_of(request), bool(shared))
+        return (f"Run `{run.name}` is now shared: every visitor can sample it." if shared else
+                f"Run `{run.name}` is private again.")
 
     family.change(on_family, family, [loss, lr, beta1, beta2, n_critic, clip, gp], api_name="train_family_defaults")
     start.click(do_start, settings, progress, api_name="train_start")
