@@ -17,10 +17,18 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import torch
+
+    # Serving many visitors at once: one thread per request beats requests fighting over every
+    # core (8 clients x /generate on 2 cores: see README, Performance). PLAYGROUND_TORCH_THREADS=0
+    # keeps torch's default.
+    threads = int(os.environ.get("PLAYGROUND_TORCH_THREADS", "1"))
+    if threads > 0:
+        torch.set_num_threads(threads)
     from playground.ui.app import build_app, launch_kwargs
 
     demo = build_app()
-    demo.queue(default_concurrency_limit=4)
+    demo.queue(default_concurrency_limit=int(os.environ.get("PLAYGROUND_CONCURRENCY", "2")))
     try:
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs())
     except Exception as e:  # noqa: BLE001 - share tunnels fail offline; serve locally instead

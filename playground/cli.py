@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--device", default="cpu")
     b.add_argument("--json", default=None)
 
+    lt = sub.add_parser("loadtest", help="latency of the served app under concurrent clients (loopback)")
+    lt.add_argument("--clients", type=int, default=8)
+    lt.add_argument("--calls", type=int, default=50, help="calls per client")
+    lt.add_argument("--endpoint", default="generate")
+    lt.add_argument("--timeout", type=float, default=300.0, help="stop after this many seconds")
+    lt.add_argument("--json", default=None)
+
     c = sub.add_parser("train-classifier", help="train the evaluation classifier for a dataset")
     c.add_argument("--dataset", required=True)
     c.add_argument("--epochs", type=int, default=5)
@@ -201,6 +208,16 @@ def _cmd_bench(a) -> int:
     return 0
 
 
+def _cmd_loadtest(a) -> int:
+    from .loadtest import run_loadtest
+
+    res = run_loadtest(a.clients, a.calls, a.endpoint, a.timeout)
+    print(" ".join(f"{k}={v}" for k, v in res.items()))
+    if a.json:
+        Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
+    return 0 if res["errors"] == 0 and not res["timed_out"] else 1
+
+
 def _cmd_train_classifier(a) -> int:
     from .eval.classifier import train_classifier
 
@@ -268,7 +285,7 @@ def _cmd_card(a) -> int:
 
 
 COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary,
-            "eval": _cmd_eval, "bench": _cmd_bench, "train-classifier": _cmd_train_classifier,
+            "eval": _cmd_eval, "bench": _cmd_bench, "loadtest": _cmd_loadtest, "train-classifier": _cmd_train_classifier,
             "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix}
 
 

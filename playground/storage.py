@@ -92,7 +92,11 @@ class DiskBudget:
 
 
 class OutputFolder:
-    """Generated files for download: at most `max_bytes` in all, oldest deleted first."""
+    """Generated files for download: at most `max_bytes` in all, oldest deleted first. The folder
+    is scanned at most every TRIM_EVERY_S seconds (one stat otherwise), so a busy server does not
+    pay for a directory scan per request; between scans it can overshoot by what it wrote."""
+
+    TRIM_EVERY_S = 5.0
 
     def __init__(self, root: str | Path | None = None, max_bytes: int | None = None):
         self.root = Path(root or os.environ.get("PLAYGROUND_OUTPUT_DIR")
@@ -104,10 +108,20 @@ class OutputFolder:
         self.root.mkdir(parents=True, exist_ok=True)
         return self.root / f"{stem}-{time.strftime('%H%M%S')}-{uuid.uuid4().hex[:6]}{suffix}"
 
-    def trim(self, keep: Path | None = None) -> None:
-        files = sorted((f for f in self.root.iterdir() if f.is_file()), key=_last_used, reverse=True)
+    def trim(self, keep: Path | None = None, force: bool = False) -> None:
+        marker = self.root / ".trimmed"
+        now = time.time()
+        if not force and marker.exists() and now - _last_used(marker) < self.TRIM_EVERY_S:
+            return
+        marker.touch()
+        entries = []
+        with os.scandir(self.root) as it:
+            for e in it:
+                if e.is_file() and not e.name.startswith("."):
+                    st = e.stat()
+                    entries.append((st.st_mtime, st.st_size, e.path))
         total = 0
-        for f in files:
-            total += f.stat().st_size
-            if total > self.max_bytes and f != keep:
-                f.unlink(missing_ok=True)
+        for _, size, path in sorted(entries, reverse=True):   # newest first
+            total += size
+            if total > self.max_bytes and Path(path) != keep:
+                Path(path).unlink(missing_ok=True)

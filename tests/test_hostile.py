@@ -222,8 +222,8 @@ def test_generated_files_stay_within_their_budget(tmp_path):
     for i in range(10):
         p = out.new_path("grid", ".png")
         p.write_bytes(b"x" * 1000)
-        out.trim(keep=p)
-    files = list(tmp_path.iterdir())
+        out.trim(keep=p, force=True)
+    files = [f for f in tmp_path.iterdir() if not f.name.startswith(".")]
     assert sum(f.stat().st_size for f in files) <= 2500 and len(files) == 2
 
 

@@ -66,7 +66,7 @@ def with_controls(model: LoadedModel, z: torch.Tensor, controls: dict) -> torch.
         raise PlaygroundError(f"invalid controls for {model.name}: {e}") from None
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def generate(model: LoadedModel, z: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
     dev = next(model.G.parameters()).device
     x = model.G(z.to(dev)) if c is None else model.G(z.to(dev), c.to(dev))

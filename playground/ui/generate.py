@@ -47,7 +47,10 @@ def generate(model_name: str, class_choice: str, n: float, seed) -> tuple:
         labels = None if label is None else [label] * n
         images = api.sample(model_name, n, seed, labels=labels)
         img = grid(images, nrow=min(n, 10))
-    return for_display(img), save_png(img, f"{model_name}-seed{seed}-")
+    png = save_png(img, f"{model_name}-seed{seed}-")
+    shown = for_display(img)
+    # big grids are shown as they are: the download's PNG serves both (one encode per request)
+    return (png if shown.shape[:2] == img.shape[:2] else shown), png
 
 
 @user_errors
