@@ -17,6 +17,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from playground.ui.zerogpu import import_spaces, on_zerogpu
+
+    import_spaces()  # on Hugging Face Spaces `spaces` must come before anything touches CUDA
     import torch
 
     # Serving many visitors at once: one thread per request beats requests fighting over every
@@ -27,8 +30,13 @@ def main(argv=None) -> None:
         torch.set_num_threads(threads)
     from playground.ui.app import build_app, launch_kwargs
 
+    if on_zerogpu():  # ZeroGPU wants models on the device at start-up; it replays that per lease
+        from playground import api
+
+        for name in api.registry.shipped_models():
+            api.load(name)
     demo = build_app()
-    demo.queue(default_concurrency_limit=int(os.environ.get("PLAYGROUND_CONCURRENCY", "2")))
+    demo.queue(default_concurrency_limit=int(os.environ.get("PLAYGROUND_CONCURRENCY", "4")))
     try:
         demo.launch(server_name=args.host, server_port=args.port, share=args.share, **launch_kwargs())
     except Exception as e:  # noqa: BLE001 - share tunnels fail offline; serve locally instead

@@ -77,7 +77,7 @@ def test_style_mixing_crossover_changes_the_grid(page):
     assert page.request.get(walk).body()[:6] == b"GIF89a"
 
 
-def test_train_tab_streams_plot_and_grid(page):
+def test_train_tab_streams_plot_and_grid(page, tmp_path_factory):
     page.get_by_role("tab", name="Train", exact=True).click()
     page.get_by_role("tab", name="Image GANs").click()
     page.locator("#tr-start").click()
@@ -93,7 +93,20 @@ def test_train_tab_streams_plot_and_grid(page):
     page.wait_for_function("() => document.querySelector('#tr-progress').innerText.includes('stopped')",
                            timeout=60000)
     page.wait_for_timeout(1500)
-    page.screenshot(path="/tmp/train-tab.png", full_page=True)
+    # the loss plot's legend names each series, and no clipping box (an ancestor with overflow
+    # other than visible) cuts its labels off
+    visible = page.evaluate("""() => [...document.querySelectorAll('#tr-plot svg text')]
+        .filter(t => ['D/loss', 'G/loss'].includes(t.textContent))
+        .map(t => { const r = t.getBoundingClientRect();
+                    for (let a = t.parentElement; a; a = a.parentElement) {
+                      if (getComputedStyle(a).overflow === 'visible') continue;
+                      const b = a.getBoundingClientRect();
+                      if (r.top < b.top || r.bottom > b.bottom || r.left < b.left || r.right > b.right) return false; }
+                    return r.height > 0; })""")
+    assert visible == [True, True], visible
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(_shots_dir(tmp_path_factory) / "train.png"))
 
 
 def test_translation_upload(page, tmp_path):
@@ -106,7 +119,7 @@ def test_translation_upload(page, tmp_path):
     page.get_by_role("tab", name="Domain translation").click()
     page.locator("#tl-upload input[type=file]").set_input_files(str(tmp_path / "upload.png"))
     image_digest(page, "tl-translated", timeout_ms=30000)
-    page.wait_for_function("() => document.querySelector('#tl-note').innerText.includes('→')", timeout=30000)
+    page.wait_for_function("() => document.querySelector('#tl-note').innerText.includes('resized')", timeout=30000)
     assert "resized" in page.locator("#tl-note").inner_text()
 
 
@@ -123,3 +136,41 @@ def test_super_resolution_upload(page, tmp_path):
     page.wait_for_function("() => document.querySelector('#sr-note').innerText.includes('output 160x128')",
                            timeout=60000)
     assert page.locator("#sr-gallery img").count() >= 2
+
+
+TABS = [("Conditional generation", "gen-grid"), ("InfoGAN codes", "ig-image"), ("Style mixing", "sm-grid"),
+        ("Domain translation", "tl-translated"), ("Super-resolution", "sr-gallery"), ("Evaluate", "ev-table")]
+
+
+def _shots_dir(tmp_path_factory):
+    """PLAYGROUND_SCREENSHOTS=1 refreshes README's pictures in docs/screenshots; otherwise a temp dir."""
+    import os
+    from pathlib import Path
+
+    if os.environ.get("PLAYGROUND_SCREENSHOTS") == "1":
+        out = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+    return tmp_path_factory.mktemp("screens")
+
+
+def test_every_tab_shows_a_result_on_opening(server, page, tmp_path_factory):  # noqa: F811
+    """A fresh page, no clicks but the tab itself: each tab already shows its picture or table."""
+    shots = _shots_dir(tmp_path_factory)
+    pg = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
+    pg.goto(server, wait_until="load")
+    try:
+        for name, elem_id in TABS:
+            pg.get_by_role("tab", name=name, exact=True).click()
+            if elem_id == "ev-table":
+                pg.wait_for_function("() => document.querySelectorAll('#ev-table td').length > 3", timeout=20000)
+            else:
+                pg.wait_for_function(
+                    f"() => {{ const i = document.querySelector('#{elem_id} img'); "
+                    "return i && i.complete && i.naturalWidth > 0; }", timeout=20000)
+            pg.wait_for_timeout(400)
+            slug = name.lower().replace(" ", "-")
+            pg.screenshot(path=str(shots / f"{slug}.png"))
+            assert (shots / f"{slug}.png").stat().st_size > 10_000
+    finally:
+        pg.close()

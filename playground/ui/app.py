@@ -10,6 +10,9 @@ from .context import AppContext
 CSS = """
 .pixelated img { image-rendering: pixelated; }
 footer { display: none !important; }
+/* the loss plot's legend sits below the chart; Gradio clips it unless its boxes may overflow */
+#tr-plot, #tr-plot .wrap, #tr-plot svg { overflow: visible !important; }
+#tr-plot { margin-bottom: 72px; }
 """
 
 TABS = (

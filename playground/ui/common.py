@@ -109,3 +109,12 @@ def model_dropdown(ctx, kinds, elem_id: str, api_name: str, label: str = "Model"
 
     refresh.click(refresh_list, dropdown, dropdown, api_name=api_name)
     return dropdown
+
+
+def first_look(fn, *args, default=None):
+    """What a tab shows the moment the page opens: `fn(*args)` rendered once when the app is built
+    (the same for every visitor), or `default` when that cannot be made (e.g. no model installed)."""
+    try:
+        return fn(*args)
+    except (PlaygroundError, gr.Error):
+        return default

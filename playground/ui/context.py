@@ -17,6 +17,7 @@ from ..access import can_use
 from ..errors import PlaygroundError
 from ..storage import DiskBudget
 from .common import owner_of, user_errors
+from .zerogpu import gpu_lease
 
 
 @dataclass
@@ -74,7 +75,7 @@ class AppContext:
         guarded.__signature__ = inspect.Signature(params)
         # resolved here, in fn's own module: Gradio finds gr.Request / gr.SelectData by type hint
         guarded.__annotations__ = {**typing.get_type_hints(fn), "request": gr.Request}
-        return user_errors(guarded)
+        return user_errors(gpu_lease(guarded))
 
     def protected_paths(self) -> list[Path]:
         """What LRU cleanup must not touch: the folders of runs that are going."""

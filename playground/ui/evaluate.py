@@ -25,6 +25,13 @@ def rows(result: dict) -> list[list]:
     return out
 
 
+def recorded(model: str | None) -> pd.DataFrame:
+    """The metrics a model's config.json records (from `eval --write-card`), in the table's columns."""
+    metrics = next((m["metrics"] for m in api.list_models() if m["name"] == model), {}) if model else {}
+    measured = {k: v for k, v in metrics.items() if isinstance(v, dict) and "value" in v}
+    return pd.DataFrame(rows({"metrics": measured}), columns=COLUMNS)
+
+
 def _run(model, metrics, n, seed, progress):
     if not model:
         raise PlaygroundError("choose a model")
@@ -71,7 +78,8 @@ def build(ctx) -> None:
         n = gr.Slider(100, 10000, value=2000, step=100, label="generated samples", elem_id="ev-n")
         seed = gr.Number(0, precision=0, minimum=0, label="seed")
         go = gr.Button("Evaluate", variant="primary", elem_id="ev-go")
-    table = gr.Dataframe(headers=COLUMNS, label="Results", wrap=True, elem_id="ev-table")
+    table = gr.Dataframe(recorded(first), headers=COLUMNS, label="Results (on opening: what the model's card "
+                         "records; press Evaluate to measure again)", wrap=True, elem_id="ev-table")
     with gr.Accordion("Compare two models (same seeds, same feature network)", open=False):
         with gr.Row():
             model_b = gr.Dropdown(choices, value=choices[1][1] if len(choices) > 1 else None, label="Model B")

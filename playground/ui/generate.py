@@ -7,7 +7,7 @@ import gradio as gr
 from .. import api
 from ..errors import PlaygroundError
 from ..imaging import grid
-from .common import for_display, model_dropdown, parse_seed, random_seed, save_png, user_errors
+from .common import first_look, for_display, model_dropdown, parse_seed, random_seed, save_png, user_errors
 
 ALL_CLASSES = "one row per class"
 KINDS = (api.Kind.SAMPLER, api.Kind.CONDITIONAL, api.Kind.STYLE)   # InfoGAN's codes have their own tab
@@ -83,9 +83,10 @@ def build(ctx) -> None:
                 dice = gr.Button("🎲", scale=0, min_width=50, elem_id="gen-dice")
             go = gr.Button("Generate", variant="primary", elem_id="gen-go")
         with gr.Column(scale=2):
-            out = gr.Image(label="Samples", format="png", type="numpy", interactive=False,
+            shown, png = first_look(generate, model.value, klass.value, 10, 0, default=(None, None))
+            out = gr.Image(shown, label="Samples", format="png", type="numpy", interactive=False,
                            elem_id="gen-grid", elem_classes=["pixelated"], buttons=["download", "fullscreen"])
-            file = gr.File(label="Download grid (PNG)", elem_id="gen-file")
+            file = gr.File(png, label="Download grid (PNG)", elem_id="gen-file")
     with gr.Accordion("Interpolate between two seeds", open=False):
         with gr.Row():
             seed_a = gr.Number(value=0, precision=0, label="Seed A", minimum=0)

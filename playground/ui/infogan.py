@@ -7,7 +7,7 @@ import gradio as gr
 from .. import api
 from ..errors import PlaygroundError
 from ..imaging import grid
-from .common import for_display, model_dropdown, parse_seed, random_seed, user_errors
+from .common import first_look, for_display, model_dropdown, parse_seed, random_seed, user_errors
 
 KINDS = (api.Kind.CODES,)
 
@@ -80,12 +80,12 @@ def build(ctx) -> None:
                 seed = gr.Number(value=0, precision=0, label="Noise seed", minimum=0, elem_id="ig-seed")
                 dice = gr.Button("🎲", scale=0, min_width=50)
         with gr.Column(scale=1):
-            image = gr.Image(label="Sample", format="png", interactive=False, elem_id="ig-image",
+            image = gr.Image(first_look(single, model.value, cats[0], 0), label="Sample", format="png", interactive=False, elem_id="ig-image",
                              elem_classes=["pixelated"])
     with gr.Row():
         which = gr.Radio([f"c{i + 1}" for i in range(len(labels))], value="c1", label="Sweep code",
                          elem_id="ig-sweep-code")
-    sweep_img = gr.Image(label="Sweep: rows = categorical code, columns = code value -2 → 2",
+    sweep_img = gr.Image(first_look(sweep, model.value, "c1", 0), label="Sweep: rows = categorical code, columns = code value -2 → 2",
                          format="png", interactive=False, elem_id="ig-sweep", elem_classes=["pixelated"])
 
     inputs = [model, cat, seed, *sliders]

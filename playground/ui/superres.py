@@ -12,7 +12,7 @@ from .. import api
 from ..data.photos import HELD_OUT_PHOTOS, skimage_photo
 from ..errors import PlaygroundError
 from ..imaging import to_pil
-from .common import owner_of, save_png, user_errors
+from .common import first_look, owner_of, save_png, user_errors
 
 KINDS = (api.Kind.UPSCALER,)
 
@@ -28,6 +28,15 @@ def _example_files() -> dict[str, str]:
             to_pil(skimage_photo(name)).save(path)
         out[name] = str(path)
     return out
+
+
+def _example_crop() -> str:
+    """A 64x64 crop of a held-out photo, as a file: what the tab shows upscaled on opening."""
+    path = Path(tempfile.gettempdir()) / "playground-examples" / "coffee-crop64.png"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        to_pil(skimage_photo("coffee")[140:204, 250:314]).save(path)
+    return str(path)
 
 
 def build(ctx) -> None:
@@ -87,10 +96,12 @@ def build(ctx) -> None:
             gr.Markdown("*Check against ground truth* treats your image as the high-resolution truth: it "
                         "downsamples it ×4, upscales it back and reports PSNR/SSIM (Y channel, 4-px border shaved).")
         with gr.Column(scale=2):
-            slider = gr.ImageSlider(label="bicubic | model (drag)", type="numpy", elem_id="sr-slider")
-            gallery = gr.Gallery(label="Side by side", columns=3, height=360, elem_id="sr-gallery")
-            note = gr.Markdown(elem_id="sr-note")
-            file = gr.File(label="Download the upscaled PNG", elem_id="sr-file")
+            first = first_look(upscale, _example_crop(), [v for _, v in choices], default=(None, None, None, ""))
+            slider = gr.ImageSlider(first[1], label="bicubic | model (drag)", type="numpy", elem_id="sr-slider")
+            gallery = gr.Gallery(first[0], label="Side by side", columns=3, height=360, elem_id="sr-gallery")
+            note = gr.Markdown(f"Example: a 64x64 crop of the held-out photo *coffee*. {first[3]}" if first[3] else "",
+                               elem_id="sr-note")
+            file = gr.File(first[2], label="Download the upscaled PNG", elem_id="sr-file")
             table = gr.Dataframe(label="Against ground truth", elem_id="sr-table")
 
     def refresh_list(current, request: gr.Request):

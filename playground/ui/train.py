@@ -18,6 +18,7 @@ from ..errors import PlaygroundError
 from ..storage import DATA_DIR, OutputFolder
 from . import lab
 from .common import for_display, owner_of, parse_seed, user_errors
+from .zerogpu import on_zerogpu
 
 RUN_RESERVE_BYTES = 64 * 2**20       # disk set aside for a new run's checkpoints and logs
 
@@ -73,6 +74,14 @@ def _number(value, what: str) -> float:
     return x
 
 
+def _device(choice: str) -> str | None:
+    """On ZeroGPU a GPU is lent per call, for a minute or two; a training run outlives any call,
+    so it runs on the CPU there (see zerogpu.py)."""
+    if on_zerogpu():
+        return "cpu"
+    return None if choice == "auto" else choice
+
+
 def _spec(ctx, family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp_weight, batch, steps,
           ema, seed, device, augment) -> api.TrainSpec:
     """The run as asked for; an uploaded zip is *not* unpacked here (see `_unpack_upload`)."""
@@ -84,7 +93,7 @@ def _spec(ctx, family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, 
     values = {"lr": lr, "beta1": beta1, "beta2": beta2, "n_critic": int(_number(n_critic or 1, "n_critic")),
               "clip": clip, "gp_weight": gp_weight}
     return api.TrainSpec(family=family, dataset=dataset, steps=int(steps), batch_size=int(batch),
-                         seed=parse_seed(seed), device=None if device == "auto" else device,
+                         seed=parse_seed(seed), device=_device(device),
                          overrides=_overrides(family, loss, values), ema=ema,
                          augment="translation,cutout" if augment else "", log_every=10, sample_every=50,
                          ckpt_every=500, command=f"(web UI) train {family} on {dataset}")
@@ -147,6 +156,9 @@ def _build_image(ctx) -> None:
             with gr.Row():
                 ema = gr.Number(0.0, label="EMA decay (0 = off; 0.999 smooths long runs)")
                 seed = gr.Number(0, label="seed", precision=0, minimum=0)
+            if on_zerogpu():
+                gr.Markdown("On this ZeroGPU Space training runs on the CPU: a GPU is lent for one call "
+                            "of a minute or two, and a run outlives any call. Generation uses the GPU.")
             with gr.Row():
                 device = gr.Radio(["auto", "cpu", "cuda"], value="auto", label="device")
                 augment = gr.Checkbox(False, label="DiffAugment")
@@ -159,7 +171,7 @@ def _build_image(ctx) -> None:
             # start with None and never send an empty DataFrame: once a LinePlot has shown an empty
             # frame it draws no lines on later updates (seen with Gradio 6.31)
             plot = gr.LinePlot(None, x="step", y="value", color="series", label="Losses",
-                               height=380, elem_id="tr-plot")
+                               color_title="series", height=460, elem_id="tr-plot")
             grid = gr.Image(label="Samples from fixed seeds", format="png", interactive=False,
                             elem_id="tr-grid", elem_classes=["pixelated"])
             with gr.Accordion("Use what you trained", open=False):

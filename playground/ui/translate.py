@@ -7,7 +7,7 @@ import gradio as gr
 from .. import api
 from ..data import load_dataset
 from ..errors import PlaygroundError
-from .common import for_display, model_dropdown, user_errors
+from .common import first_look, for_display, model_dropdown, user_errors
 
 GALLERY = 12
 KINDS = (api.Kind.TRANSLATOR,)
@@ -68,12 +68,14 @@ def build(ctx) -> None:
                               elem_id="tl-upload")
         with gr.Column(scale=2):
             with gr.Row():
-                out_in = gr.Image(label="input (as the model sees it)", format="png", interactive=False,
+                first = first_look(lambda m: run(m, "a2b", _test_images(m, "a2b")[0]), model.value,
+                                   default=(None, None, None, ""))
+                out_in = gr.Image(first[0], label="input (as the model sees it)", format="png", interactive=False,
                                   elem_classes=["pixelated"])
-                out_tr = gr.Image(label="translated", format="png", interactive=False, elem_id="tl-translated",
+                out_tr = gr.Image(first[1], label="translated", format="png", interactive=False, elem_id="tl-translated",
                                   elem_classes=["pixelated"])
-                out_rec = gr.Image(label="reconstructed", format="png", interactive=False, elem_classes=["pixelated"])
-            note = gr.Markdown(elem_id="tl-note")
+                out_rec = gr.Image(first[2], label="reconstructed", format="png", interactive=False, elem_classes=["pixelated"])
+            note = gr.Markdown(first[3], elem_id="tl-note")
     with gr.Accordion("Batch view: 16 test images (rows: input, translated, reconstructed)", open=False):
         go_batch = gr.Button("Translate 16 test images")
         batch_img = gr.Image(format="png", interactive=False, elem_classes=["pixelated"], elem_id="tl-batch")
