@@ -77,15 +77,21 @@ class PageClient:
             raise RuntimeError(f"HTTP {resp.status} for {path}: {data[:200]!r}")
         return data
 
-    def call(self, endpoint: str, args: list) -> None:
-        """One event through Gradio's HTTP API, then the first file of its result, as a page does."""
+    def call(self, endpoint: str, args: list, queued: bool = True) -> None:
+        """One event through Gradio's HTTP API, then the first file of its result, as a page does:
+        a queued event is POSTed, then its server-sent-event stream read to the result; an event
+        the app serves without the queue is one POST that answers with the result."""
         body = json.dumps({"data": args, "session_hash": self.session}).encode()
-        event_id = json.loads(self._get(f"/gradio_api/call/{endpoint}", body))["event_id"]
-        stream = self._get(f"/gradio_api/call/{endpoint}/{event_id}").decode()
-        kind, _, data = stream.strip().rpartition("event: ")[2].partition("\ndata: ")
-        if kind != "complete":
-            raise RuntimeError(f"{kind}: {data[:200]}")
-        files = [r for r in json.loads(data) if isinstance(r, dict) and r.get("url")]
+        if queued:
+            event_id = json.loads(self._get(f"/gradio_api/call/{endpoint}", body))["event_id"]
+            stream = self._get(f"/gradio_api/call/{endpoint}/{event_id}").decode()
+            kind, _, data = stream.strip().rpartition("event: ")[2].partition("\ndata: ")
+            if kind != "complete":
+                raise RuntimeError(f"{kind}: {data[:200]}")
+            result = json.loads(data)
+        else:
+            result = json.loads(self._get(f"/gradio_api/run/{endpoint}", body))["data"]
+        files = [r for r in result if isinstance(r, dict) and r.get("url")]
         if files:
             self._get(urllib.parse.urlsplit(files[0]["url"]).path)
 
@@ -101,6 +107,9 @@ def run_loadtest(clients: int = 8, calls: int = 50, endpoint: str = "generate", 
         proc = _serve(port, runs)
         try:
             url = f"http://127.0.0.1:{port}/"
+            config = json.loads(urllib.request.urlopen(f"{url}config", timeout=30).read())
+            queued = next((d.get("queue", True) is not False for d in config["dependencies"]
+                           if d.get("api_name") == endpoint), True)
             deadline = time.perf_counter() + timeout
             latencies, errors, lock = [], [], threading.Lock()
 
@@ -113,7 +122,7 @@ def run_loadtest(clients: int = 8, calls: int = 50, endpoint: str = "generate", 
                     args[-1] = 1000 * k + i + warmup if args[-1] is None or isinstance(args[-1], int) else args[-1]
                     t = time.perf_counter()
                     try:
-                        client.call(endpoint, args)
+                        client.call(endpoint, args, queued)
                         ok = True
                     except Exception as e:  # noqa: BLE001 - every failure is counted, none stops the test
                         ok = False
@@ -137,7 +146,7 @@ def run_loadtest(clients: int = 8, calls: int = 50, endpoint: str = "generate", 
         raise PlaygroundError(f"no call succeeded; errors: {errors[:3]}")
     ms = [1000 * v for v in latencies]
     return {"endpoint": f"/{endpoint}", "clients": clients, "calls_per_client": calls,
-            "completed": len(ms), "errors": len(errors), "error_examples": errors[:3],
+            "route": "queue (POST + event stream)" if queued else "direct POST (queue=False)", "completed": len(ms), "errors": len(errors), "error_examples": errors[:3],
             "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(percentile(ms, 95), 1),
             "max_ms": round(max(ms), 1), "throughput_per_s": round(len(ms) / wall, 1),
             "cpu_count": os.cpu_count(), "timed_out": time.perf_counter() > deadline}

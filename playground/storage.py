@@ -101,7 +101,7 @@ class OutputFolder:
     def __init__(self, root: str | Path | None = None, max_bytes: int | None = None):
         self.root = Path(root or os.environ.get("PLAYGROUND_OUTPUT_DIR")
                          or Path(tempfile.gettempdir()) / "playground-outputs")
-        self.max_bytes = max_bytes if max_bytes is not None else _env_mb("PLAYGROUND_MAX_OUTPUT_MB", 200) * 2**20
+        self.max_bytes = max_bytes if max_bytes is not None else _env_mb("PLAYGROUND_MAX_OUTPUT_MB", 50) * 2**20
 
     def new_path(self, stem: str, suffix: str) -> Path:
         """A fresh file name here (the caller writes it, then calls `trim`)."""

@@ -176,7 +176,7 @@ def _build_image(ctx) -> None:
                             elem_id="tr-grid", elem_classes=["pixelated"])
             with gr.Accordion("Use what you trained", open=False):
                 gr.Markdown("Finished and stopped runs appear in the other tabs' model lists (press ↻). "
-                            "TensorBoard: `tensorboard --logdir runs/tb`.")
+                            "TensorBoard: `tensorboard --logdir runs/ui/_tb` (or `$PLAYGROUND_RUNS_DIR/_tb`).")
                 with gr.Row():
                     download_btn = gr.Button("Download latest run (.zip)")
                     download = gr.File(label="Run zip", elem_id="tr-download")
