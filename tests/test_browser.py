@@ -139,7 +139,8 @@ def test_super_resolution_upload(page, tmp_path):
 
 
 TABS = [("Conditional generation", "gen-grid"), ("InfoGAN codes", "ig-image"), ("Style mixing", "sm-grid"),
-        ("Domain translation", "tl-translated"), ("Super-resolution", "sr-gallery"), ("Evaluate", "ev-table")]
+        ("Domain translation", "tl-translated"), ("Super-resolution", "sr-gallery"), ("Evaluate", "ev-table"),
+        ("2-D GAN lab", "lab-view")]
 
 
 def _shots_dir(tmp_path_factory):
@@ -161,13 +162,15 @@ def test_every_tab_shows_a_result_on_opening(server, page, tmp_path_factory):  #
     pg.goto(server, wait_until="load")
     try:
         for name, elem_id in TABS:
+            if elem_id == "lab-view":   # a sub-tab of Train
+                pg.get_by_role("tab", name="Train", exact=True).click()
             pg.get_by_role("tab", name=name, exact=True).click()
             if elem_id == "ev-table":
                 pg.wait_for_function("() => document.querySelectorAll('#ev-table td').length > 3", timeout=20000)
             else:
                 pg.wait_for_function(
                     f"() => {{ const i = document.querySelector('#{elem_id} img'); "
-                    "return i && i.complete && i.naturalWidth > 0; }", timeout=20000)
+                    "return i && i.complete && i.naturalWidth > 0; }", timeout=60000)
             pg.wait_for_timeout(400)
             slug = name.lower().replace(" ", "-")
             pg.screenshot(path=str(shots / f"{slug}.png"))
