@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import api
 from ..errors import PlaygroundError
-from .common import parse_seed, user_errors
+from .common import owner_of, parse_seed, user_errors
 
 METRICS = ["fid", "isc", "kid", "prc", "cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing"]
 COLUMNS = ["metric", "value", "feature network", "weights sha256", "generated", "real", "real split",
@@ -88,6 +88,9 @@ def build(ctx) -> None:
 
     go.click(ctx.guard(evaluate), [model, metrics, n, seed], table, api_name="evaluate")
     go_cmp.click(ctx.guard(compare, 0, 1), [model, model_b, metrics, n, seed], cmp_table, api_name="evaluate_compare")
-    refresh.click(lambda a, b: (gr.Dropdown(choices=ctx.model_choices(), value=a),
-                                gr.Dropdown(choices=ctx.model_choices(), value=b)),
-                  [model, model_b], [model, model_b], api_name="evaluate_refresh_models")
+
+    def refresh_lists(a, b, request: gr.Request):
+        choices = ctx.model_choices(None, owner_of(request))   # every kind; this visitor's runs too
+        return gr.Dropdown(choices=choices, value=a), gr.Dropdown(choices=choices, value=b)
+
+    refresh.click(refresh_lists, [model, model_b], [model, model_b], api_name="evaluate_refresh_models")
