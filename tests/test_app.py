@@ -45,18 +45,18 @@ def test_every_public_endpoint_is_named(client):
 
 
 def test_generate_one_row_per_class(client):
-    img_path, png_path = client.predict("cgan-mnist", "one row per class", 5, 7, api_name="/generate")
+    png_path = client.predict("cgan-mnist", "one row per class", 5, 7, api_name="/generate")
     img = np.asarray(Image.open(png_path))
     # 10 rows of 5 digits with 2px padding: (28+2)*10+2 by (28+2)*5+2
     assert img.shape[:2] == (302, 152)
-    assert Image.open(img_path).format == "PNG"
+    assert Image.open(png_path).format == "PNG"
 
 
 def test_generate_is_seeded_and_class_specific(client):
-    a = np.asarray(Image.open(client.predict("cgan-mnist", "3: 3", 4, 1, api_name="/generate")[1]))
-    b = np.asarray(Image.open(client.predict("cgan-mnist", "3: 3", 4, 1, api_name="/generate")[1]))
-    c = np.asarray(Image.open(client.predict("cgan-mnist", "3: 3", 4, 2, api_name="/generate")[1]))
-    d = np.asarray(Image.open(client.predict("cgan-mnist", "8: 8", 4, 1, api_name="/generate")[1]))
+    a = np.asarray(Image.open(client.predict("cgan-mnist", "3: 3", 4, 1, api_name="/generate")))
+    b = np.asarray(Image.open(client.predict("cgan-mnist", "3: 3", 4, 1, api_name="/generate")))
+    c = np.asarray(Image.open(client.predict("cgan-mnist", "3: 3", 4, 2, api_name="/generate")))
+    d = np.asarray(Image.open(client.predict("cgan-mnist", "8: 8", 4, 1, api_name="/generate")))
     assert (a == b).all() and not (a == c).all() and not (a == d).all()
 
 

@@ -90,3 +90,14 @@ def test_entry_points_in_subprocess():
     out = subprocess.run([sys.executable, "app.py", "--help"], capture_output=True, text=True)
     assert out.returncode == 0
     assert all(flag in out.stdout for flag in ("--host", "--port", "--share"))
+
+
+def test_loadtest_serves_concurrent_clients_without_errors():
+    """The load script itself (the figures live in README, measured with its defaults)."""
+    from playground.loadtest import percentile, run_loadtest
+
+    res = run_loadtest(clients=2, calls=3, timeout=120, warmup=1)
+    assert res["completed"] == 6 and res["errors"] == 0 and not res["timed_out"]
+    assert res["route"].startswith("direct POST")            # /generate is served without the queue
+    assert 0 < res["p50_ms"] <= res["p95_ms"] <= res["max_ms"]
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95) == 10 and percentile([5], 50) == 5

@@ -178,7 +178,7 @@ def test_another_visitor_cannot_use_a_private_run_until_it_is_shared(served, tmp
     assert "now shared" in alice.predict(True, api_name="/train_share")
     others = [v for _, v in mallory.predict("cgan-mnist", api_name="/refresh_models")["choices"]]
     assert path in others
-    _, png = mallory.predict(path, "one row per class", 2, 0, api_name="/generate")
+    png = mallory.predict(path, "one row per class", 2, 0, api_name="/generate")
     assert Image.open(png).size[0] > 28
     from playground.errors import PlaygroundError
 

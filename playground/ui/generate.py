@@ -33,7 +33,9 @@ def _label(choice: str | None) -> int | None:
 
 
 @user_errors
-def generate(model_name: str, class_choice: str, n: float, seed) -> tuple:
+def generate(model_name: str, class_choice: str, n: float, seed):
+    """The grid to show: a PNG file named after the model and seed when it is shown at its own
+    size (the image's download button then gives that file), else the pixel-upscaled array."""
     seed = parse_seed(seed)
     n = int(n)
     model = api.load(model_name)
@@ -47,10 +49,9 @@ def generate(model_name: str, class_choice: str, n: float, seed) -> tuple:
         labels = None if label is None else [label] * n
         images = api.sample(model_name, n, seed, labels=labels)
         img = grid(images, nrow=min(n, 10))
-    png = save_png(img, f"{model_name}-seed{seed}-")
     shown = for_display(img)
-    # big grids are shown as they are: the download's PNG serves both (one encode per request)
-    return (png if shown.shape[:2] == img.shape[:2] else shown), png
+    # one PNG encode per request: a grid shown at its own size is served from the file we write
+    return save_png(img, f"{model_name}-seed{seed}-") if shown.shape[:2] == img.shape[:2] else shown
 
 
 @user_errors
@@ -83,10 +84,9 @@ def build(ctx) -> None:
                 dice = gr.Button("🎲", scale=0, min_width=50, elem_id="gen-dice")
             go = gr.Button("Generate", variant="primary", elem_id="gen-go")
         with gr.Column(scale=2):
-            shown, png = first_look(generate, model.value, klass.value, 10, 0, default=(None, None))
-            out = gr.Image(shown, label="Samples", format="png", type="numpy", interactive=False,
-                           elem_id="gen-grid", elem_classes=["pixelated"], buttons=["download", "fullscreen"])
-            file = gr.File(png, label="Download grid (PNG)", elem_id="gen-file")
+            out = gr.Image(first_look(generate, model.value, klass.value, 10, 0), label="Samples",
+                           format="png", type="numpy", interactive=False, elem_id="gen-grid",
+                           elem_classes=["pixelated"], buttons=["download", "fullscreen"])
     with gr.Accordion("Interpolate between two seeds", open=False):
         with gr.Row():
             seed_a = gr.Number(value=0, precision=0, label="Seed A", minimum=0)
@@ -98,6 +98,7 @@ def build(ctx) -> None:
 
     model.change(ctx.guard(on_model_change), model, klass, api_name="model_classes")
     dice.click(random_seed, None, seed, api_name="random_seed")
-    # queue=False: a ~40 ms call is answered directly (one POST), not through the queue's SSE round trips
-    go.click(ctx.guard(generate), [model, klass, n, seed], [out, file], api_name="generate", queue=False)
+    # queue=False: a ~40 ms call is answered directly (one POST), not through the queue's SSE round
+    # trips; with one output (the image, whose button downloads it) that is one file per call
+    go.click(ctx.guard(generate), [model, klass, n, seed], out, api_name="generate", queue=False)
     go_i.click(ctx.guard(interpolate), [model, klass, seed_a, seed_b, steps], strip, api_name="interpolate")
