@@ -90,8 +90,9 @@ def build(cfg: LabConfig) -> StepContext:
     if cfg.loss not in LOSSES:
         raise PlaygroundError(f"unknown loss {cfg.loss!r}; choose from {', '.join(LOSSES)}")
     toy2d.sample(cfg.dataset, 1, torch.Generator())  # validates the name
-    torch.manual_seed(cfg.seed)
-    G, D = G2(hidden=cfg.hidden), D2(hidden=cfg.hidden)
+    with torch.random.fork_rng(devices=[]):  # seeded weights without touching the server's RNG
+        torch.manual_seed(cfg.seed)
+        G, D = G2(hidden=cfg.hidden), D2(hidden=cfg.hidden)
     loss, n_critic, clip, gp, opt, default_lr = LOSSES[cfg.loss]
     lr = cfg.lr or default_lr
     if opt == "rmsprop":

@@ -161,3 +161,19 @@ def test_trained_run_samples_through_api(idx_dir, tmp_path):
     assert a.shape == (6, 28, 28, 1) and a.dtype.name == "uint8"
     assert (a == b).all() and not (a == c).all()
     assert json.loads((tmp_path / "r" / "config.json").read_text())["class_names"][0] == "0"
+
+
+def test_resuming_an_ema_run_without_ema_is_an_error_not_a_silent_drop(idx_dir, tmp_path):
+    run(spec(idx_dir, tmp_path / "e", steps=10, ema=0.9))
+    with pytest.raises(PlaygroundError, match="trained with EMA; resume with --ema"):
+        run(spec(idx_dir, tmp_path / "e", steps=12, resume=str(tmp_path / "e")))
+    events = run(spec(idx_dir, tmp_path / "e", steps=12, resume=str(tmp_path / "e"), ema=0.9))
+    assert events[-1].kind == "done" and events[-1].step == 12
+
+
+def test_an_unknown_loss_is_a_clear_error_with_exit_code_2(capsys, tmp_path):
+    from playground.cli import main
+
+    assert main(["train", "cgan", "--steps", "1", "--out", str(tmp_path / "x"), "--set", "loss=foo"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cgan has no loss 'foo'; choose from ns, minimax, hinge") and "Traceback" not in err

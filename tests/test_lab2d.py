@@ -41,3 +41,13 @@ def test_ns_collapses_on_the_ring_while_wgan_gp_covers_all_modes():
         covered[loss] = frames[-1].coverage["modes_covered"]
     assert covered["wgan-gp"] == 8, covered
     assert covered["non-saturating"] <= 3, covered
+
+
+def test_the_lab_leaves_the_process_rng_alone():
+    """A visitor's lab run must not reseed the server's global RNG (other requests share it)."""
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    a = lab2d.build(lab2d.LabConfig(dataset="ring", loss="hinge", steps=10, seed=5))
+    assert torch.equal(torch.get_rng_state(), before)
+    b = lab2d.build(lab2d.LabConfig(dataset="ring", loss="hinge", steps=10, seed=5))
+    assert all(torch.equal(p, q) for p, q in zip(a.nets["G"].parameters(), b.nets["G"].parameters()))

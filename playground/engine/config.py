@@ -57,6 +57,8 @@ def make_config(family, overrides: dict | None = None, base: dict | None = None)
         if key not in fields:
             raise PlaygroundError(
                 f"{family.name} has no setting {key!r}; settings: {', '.join(settable(family))}")
+        if key == "loss" and family.losses and value not in family.losses:
+            raise PlaygroundError(f"{family.name} has no loss {value!r}; choose from {', '.join(family.losses)}")
         if key in family.derived_fields:
             raise PlaygroundError(f"{key} is set from the dataset (and the run), not by the user; "
                                   f"choose the data instead")

@@ -119,6 +119,8 @@ def _restore(ctx: StepContext, ema, state: dict) -> None:
         if state["ema"] is None:
             raise PlaygroundError("the checkpoint was trained without EMA; resume without --ema")
         checkpoint.load_into(ema, state["ema"], "ema")
+    elif state["ema"] is not None:  # dropping the average silently would ship the raw G instead
+        raise PlaygroundError("the checkpoint was trained with EMA; resume with --ema (the same decay)")
     ctx.gen.set_state(state["gen"].cpu() if ctx.gen.device.type == "cpu" else state["gen"])
     torch.set_rng_state(state["torch_rng"])
     ctx.batches_seen = int(state["batches_seen"])
