@@ -13,14 +13,9 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
+import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -198,25 +193,20 @@ def bench_mix(device: str) -> dict:
 
 
 def bench_app() -> dict:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    root = Path(__file__).resolve().parent.parent
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False")
-    t = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--port", str(port)], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while time.perf_counter() - t < 120:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-                return {"start_to_serving_s": round(time.perf_counter() - t, 2)}
-            except OSError:
-                time.sleep(0.1)
-        return {"start_to_serving_s": None, "error": "app did not answer within 120 s"}
-    finally:
+    from .errors import PlaygroundError
+    from .loadtest import free_port, serve_app
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="playground-bench-") as runs:
+        t = time.perf_counter()
+        try:
+            proc = serve_app(port, runs)
+        except PlaygroundError as e:
+            return {"start_to_serving_s": None, "error": str(e)}
+        elapsed = time.perf_counter() - t
         proc.terminate()
         proc.wait(timeout=10)
+    return {"start_to_serving_s": round(elapsed, 2)}
 
 
 TARGETS = {  # the numbers the issues name, shown beside each measurement

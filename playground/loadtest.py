@@ -31,13 +31,14 @@ ENDPOINTS = {  # endpoint -> the arguments one call sends
 }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _serve(port: int, runs_dir: str) -> subprocess.Popen:
+def serve_app(port: int, runs_dir: str) -> subprocess.Popen:
+    """`app.py` in its own process on a loopback port, returned once it answers (also `bench app`)."""
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PLAYGROUND_RUNS_DIR=runs_dir)
     proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
@@ -50,7 +51,7 @@ def _serve(port: int, runs_dir: str) -> subprocess.Popen:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
             return proc
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.1)
     proc.terminate()
     raise PlaygroundError("the app did not answer within 120 s")
 
@@ -102,9 +103,9 @@ def run_loadtest(clients: int = 8, calls: int = 50, endpoint: str = "generate", 
         raise PlaygroundError(f"endpoint must be one of {', '.join(ENDPOINTS)}")
     if not (1 <= clients <= 64 and 1 <= calls <= 10_000):
         raise PlaygroundError("clients must be 1..64 and calls 1..10000")
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="playground-loadtest-") as runs:
-        proc = _serve(port, runs)
+        proc = serve_app(port, runs)
         try:
             url = f"http://127.0.0.1:{port}/"
             config = json.loads(urllib.request.urlopen(f"{url}config", timeout=30).read())

@@ -1,5 +1,6 @@
 import gzip
 import os
+import socket
 import struct
 
 import numpy as np
@@ -44,3 +45,19 @@ def idx_dir(tmp_path):
 def _threads():
     torch.set_num_threads(1)
     yield
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(demo) -> str:
+    """Queue and launch a built app on a free loopback port; its URL (close with demo.close())."""
+    from playground.ui.app import launch_kwargs
+
+    demo.queue()
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    return f"http://127.0.0.1:{port}/"

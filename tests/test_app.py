@@ -1,30 +1,19 @@
 """Every app endpoint through gradio_client, against a real server on a free port."""
 
-import socket
-
 import numpy as np
 import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from playground.ui.app import build_app, launch_kwargs
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import serve
+from playground.ui.app import build_app
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     demo = build_app(runs_dir=str(tmp_path_factory.mktemp("app") / "runs"))
-    demo.queue()
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **launch_kwargs())
-    yield f"http://127.0.0.1:{port}/"
+    yield serve(demo)
     demo.close()
 
 

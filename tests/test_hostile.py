@@ -5,7 +5,6 @@ little memory and disk, and leave the server serving."""
 import io
 import json
 import os
-import socket
 import struct
 import zipfile
 import zlib
@@ -16,9 +15,10 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image, ImageFile
 
+from conftest import serve
 from playground import api
 from playground.storage import DiskBudget, OutputFolder
-from playground.ui.app import build_app, launch_kwargs
+from playground.ui.app import build_app
 
 TRAIN = ["cgan", "mnist5k", None, "ns", 2e-4, 0.5, 0.999, 1, 0.01, 10, 16, 20, 0.0, 0, "cpu", False]
 BUDGET_MB = 40
@@ -44,12 +44,7 @@ def served(tmp_path_factory):
         os.environ.pop("PLAYGROUND_MAX_DISK_MB")
     else:
         os.environ["PLAYGROUND_MAX_DISK_MB"] = old
-    demo.queue()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield root, f"http://127.0.0.1:{port}/"
+    yield root, serve(demo)
     demo.close()
 
 

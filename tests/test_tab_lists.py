@@ -1,18 +1,17 @@
 """Every tab lists exactly the models of the kinds it can use (shipped ones and this server's runs),
 and every model in every list produces a result through that tab's endpoint."""
 
-import socket
 
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from conftest import make_digits, write_idx
+from conftest import make_digits, serve, write_idx
 from playground import api
 from playground.api import Kind
 from playground.ui import generate, infogan, stylemix, superres, translate
-from playground.ui.app import build_app, launch_kwargs
+from playground.ui.app import build_app
 
 # one tiny run per kind, trained on this server before the app starts
 RUNS = {
@@ -49,12 +48,7 @@ def runs_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def app(runs_dir):
     demo = build_app(runs_dir=str(runs_dir))
-    demo.queue()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
-    yield demo, Client(f"http://127.0.0.1:{port}/", verbose=False)
+    yield demo, Client(serve(demo), verbose=False)
     demo.close()
 
 

@@ -3,13 +3,14 @@ the CPU there, and without the package nothing changes. A fake `spaces` module s
 real one (which only does something on Hugging Face hardware)."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from conftest import free_port
 
 from playground.ui import zerogpu
 
@@ -40,9 +41,7 @@ def fake_spaces(tmp_path, monkeypatch):
 
 
 def test_app_imports_spaces_before_torch(fake_spaces):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, PYTHONPATH=f"{fake_spaces}{os.pathsep}{root}", GRADIO_ANALYTICS_ENABLED="False",
                PLAYGROUND_RUNS_DIR=str(fake_spaces / "runs"))
