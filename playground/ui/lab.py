@@ -63,14 +63,19 @@ def train_lab(dataset, loss, steps, seed):
 @functools.lru_cache(maxsize=1)
 def _first_view():
     """What the lab shows on opening: 300 steps of the default settings (ring, non-saturating).
-    A few seconds of CPU, so it is made when the first visitor opens the page (not at start-up),
+    A few seconds of CPU, so it is made when the first visitor opens the lab (not at start-up),
     then served from this cache to everyone."""
     frames = list(lab2d.run(lab2d.LabConfig(dataset="ring", loss="non-saturating", steps=300, seed=0,
                                             frame_every=300)))
     return render(frames[-1]), describe(frames[-1]) + " · (press Train for a full run)"
 
 
-def build() -> None:
+def on_open(current):
+    """Opening the lab shows the cached short run, unless the view already shows something."""
+    return first_look(_first_view, default=(None, "")) if current is None else (gr.skip(), gr.skip())
+
+
+def build() -> tuple:
     gr.Markdown("Tiny MLP GANs on 2-D data. Green: real; red: generated; colour: the discriminator's "
                 "score; arrows: where the generator's loss pushes a sample. Try *non-saturating* vs "
                 "*wgan-gp* on the ring: the first collapses onto few modes, the second covers all 8.")
@@ -84,8 +89,8 @@ def build() -> None:
                 go = gr.Button("Train", variant="primary", elem_id="lab-go")
                 stop = gr.Button("Stop", variant="stop")
         with gr.Column(scale=2):
-            view = gr.Image(lambda: first_look(_first_view, default=(None, ""))[0], label="Live view",
-                            format="png", interactive=False, elem_id="lab-view")
-            info = gr.Markdown(lambda: first_look(_first_view, default=(None, ""))[1], elem_id="lab-info")
+            view = gr.Image(label="Live view", format="png", interactive=False, elem_id="lab-view")
+            info = gr.Markdown(elem_id="lab-info")
     ev = go.click(train_lab, [dataset, loss, steps, seed], [view, info], api_name="lab_train")
     stop.click(None, None, None, cancels=[ev], api_name=False)
+    return view, info

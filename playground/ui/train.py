@@ -127,8 +127,9 @@ def build(ctx) -> None:
     with gr.Tabs():
         with gr.Tab("Image GANs"):
             _build_image(ctx)
-        with gr.Tab("2-D GAN lab"):
-            lab.build()
+        with gr.Tab("2-D GAN lab") as lab_tab:
+            view, info = lab.build()
+        lab_tab.select(lab.on_open, view, [view, info], api_name="lab_first_view")
 
 
 def _build_image(ctx) -> None:
