@@ -165,6 +165,13 @@ def train(spec: TrainSpec, stop_event: threading.Event | None = None) -> Iterato
     return _train(spec, stop_event)
 
 
+def end_distributed() -> None:
+    """Leave the torchrun process group, if this process joined one (a no-op otherwise)."""
+    from .engine.dist import shutdown_current
+
+    shutdown_current()
+
+
 def evaluate(name: str, metrics: Sequence[str] = ("fid",), n: int = 10_000, seed: int = 0,
              write_card: bool = False, inception_weights: str | None = None, feature_net: str = "auto",
              progress=None) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -54,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--download", action="store_true", help="allow downloading the dataset")
     t.add_argument("--threads", type=int, default=0)
     t.add_argument("--fp16-weights", action="store_true", help="store G's weights in fp16")
+    t.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
+                   help="mixed precision for the forward passes (fp16: GPU only, with loss scaling)")
+    t.add_argument("--compile", action="store_true", help="torch.compile the nets the family allows")
+    t.add_argument("--clip-grad", type=float, default=0.0, help="clip each net's gradient norm (0 = off)")
 
     s = sub.add_parser("sample", help="sample images from a model")
     s.add_argument("model")
@@ -130,9 +135,29 @@ def _cmd_train(a) -> int:
         ema=a.ema, log_every=a.log_every, sample_every=a.sample_every, ckpt_every=a.ckpt_every,
         logdir=None if a.no_tensorboard else (a.logdir or str(Path("runs") / Path(a.out).name)),
         deterministic=a.deterministic, data_dir=a.data_dir, allow_download=a.download,
-        command="python -m playground " + shlex.join(sys.argv[1:] if a.argv is None else a.argv),
-        threads=a.threads, fp16_weights=a.fp16_weights)
-    for ev in api.train(spec):
+        command=_launcher() + shlex.join(sys.argv[1:] if a.argv is None else a.argv),
+        threads=a.threads, fp16_weights=a.fp16_weights, precision=a.precision, compile=a.compile,
+        clip_grad=a.clip_grad)
+    try:
+        return _print_events(api.train(spec))
+    finally:
+        api.end_distributed()
+
+
+def _launcher() -> str:
+    """How this process was started, for the checkpoint's record: torchrun's shape when under it."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return "python -m playground "
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
+    nodes = f" --nnodes {world // per_node}" if world != per_node else ""
+    return f"torchrun --nproc_per_node {per_node}{nodes} -m playground "
+
+
+def _print_events(events) -> int:
+    """Print a run's events; under torchrun only rank 0 receives step/sample events."""
+    main = int(os.environ.get("RANK", "0")) == 0
+    for ev in events:
         if ev.kind == "step":
             vals = " ".join(f"{k} {v:.4g}" for k, v in ev.scalars.items())
             print(f"step {ev.step}/{ev.total} {vals}", flush=True)
@@ -141,7 +166,7 @@ def _cmd_train(a) -> int:
         elif ev.kind == "error":
             print(f"error: {ev.message}", file=sys.stderr)
             return 1
-        elif ev.kind == "done":
+        elif ev.kind == "done" and main:
             print(f"{ev.message} at step {ev.step}; checkpoint in {ev.path}", flush=True)
     return 0
 

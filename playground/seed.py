@@ -56,3 +56,36 @@ def parse_seed_list(text: str, max_count: int = 16, max_seed: int = 2**32 - 1) -
     if not seeds:
         raise PlaygroundError("give at least one seed, e.g. 1,2,3 or 0-5")
     return seeds
+
+
+class BatchRNG:
+    """Per-sample random draws for this process's slice of a (possibly distributed) global batch.
+
+    Every draw is made for the whole global batch (first dimension n * world) from one generator
+    and this rank keeps rows [rank*n, (rank+1)*n). So every rank's generator advances in step, and
+    N processes see exactly the noise one process would see for the same global batch. With
+    world = 1 each draw is the plain `torch.rand*(..., generator=g)` call.
+    """
+
+    def __init__(self, gen: torch.Generator, rank: int = 0, world: int = 1):
+        self.gen, self.rank, self.world = gen, rank, world
+        self.device = gen.device
+
+    def _slice(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        return x if self.world == 1 else x[self.rank * n:(self.rank + 1) * n]
+
+    def randn(self, n: int, *shape: int, dtype: torch.dtype | None = None) -> torch.Tensor:
+        x = torch.randn(n * self.world, *shape, generator=self.gen, device=self.device, dtype=dtype)
+        return self._slice(x, n)
+
+    def rand(self, n: int, *shape: int) -> torch.Tensor:
+        return self._slice(torch.rand(n * self.world, *shape, generator=self.gen, device=self.device), n)
+
+    def randint(self, low: int, high: int, n: int, *shape: int) -> torch.Tensor:
+        x = torch.randint(low, high, (n * self.world, *shape), generator=self.gen, device=self.device)
+        return self._slice(x, n)
+
+
+def as_batch_rng(g: "torch.Generator | BatchRNG") -> BatchRNG:
+    """Model code takes either a plain generator (sampling) or the trainer's BatchRNG."""
+    return g if isinstance(g, BatchRNG) else BatchRNG(g)

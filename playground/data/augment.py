@@ -7,17 +7,19 @@ from the passed `torch.Generator`, keeping training reproducible and resumable.
 import torch
 import torch.nn.functional as F
 
+from ..seed import BatchRNG, as_batch_rng
 
-def brightness(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    shift = torch.rand(x.size(0), 1, 1, 1, generator=g, device=x.device) - 0.5
+
+def brightness(x: torch.Tensor, rng: BatchRNG) -> torch.Tensor:
+    shift = rng.rand(x.size(0), 1, 1, 1) - 0.5
     return x + shift  # images are in [-1, 1]: half the range, as DiffAugment's +-0.5 on [0, 1]
 
 
-def translation(x: torch.Tensor, g: torch.Generator, ratio: float = 0.125) -> torch.Tensor:
+def translation(x: torch.Tensor, rng: BatchRNG, ratio: float = 0.125) -> torch.Tensor:
     n, _, h, w = x.shape
     sh, sw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    tx = torch.randint(-sh, sh + 1, (n, 1, 1), generator=g, device=x.device)
-    ty = torch.randint(-sw, sw + 1, (n, 1, 1), generator=g, device=x.device)
+    tx = rng.randint(-sh, sh + 1, n, 1, 1)
+    ty = rng.randint(-sw, sw + 1, n, 1, 1)
     gy, gx = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij")
     gy = (gy.unsqueeze(0) + tx + 1).clamp(0, h + 1)
     gx = (gx.unsqueeze(0) + ty + 1).clamp(0, w + 1)
@@ -28,11 +30,11 @@ def translation(x: torch.Tensor, g: torch.Generator, ratio: float = 0.125) -> to
     return out.view_as(x)
 
 
-def cutout(x: torch.Tensor, g: torch.Generator, ratio: float = 0.5) -> torch.Tensor:
+def cutout(x: torch.Tensor, rng: BatchRNG, ratio: float = 0.5) -> torch.Tensor:
     n, _, h, w = x.shape
     ch, cw = int(h * ratio + 0.5), int(w * ratio + 0.5)
-    oy = torch.randint(0, h + (1 - ch % 2), (n, 1, 1), generator=g, device=x.device)
-    ox = torch.randint(0, w + (1 - cw % 2), (n, 1, 1), generator=g, device=x.device)
+    oy = rng.randint(0, h + (1 - ch % 2), n, 1, 1)
+    ox = rng.randint(0, w + (1 - cw % 2), n, 1, 1)
     gy, gx = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device), indexing="ij")
     inside = ((gy.unsqueeze(0) >= oy - ch // 2) & (gy.unsqueeze(0) < oy - ch // 2 + ch)
               & (gx.unsqueeze(0) >= ox - cw // 2) & (gx.unsqueeze(0) < ox - cw // 2 + cw))
@@ -50,21 +52,22 @@ def parse_policy(policy: str) -> list[str]:
     return names
 
 
-def diff_augment(x: torch.Tensor, policy: list[str], g: torch.Generator) -> torch.Tensor:
+def diff_augment(x: torch.Tensor, policy: list[str], g: "torch.Generator | BatchRNG") -> torch.Tensor:
+    rng = as_batch_rng(g)
     for name in policy:
-        x = OPS[name](x, g)
+        x = OPS[name](x, rng)
     return x
 
 
-def style_jitter(x: torch.Tensor, g: torch.Generator, rot_deg: float = 15.0, shear: float = 0.3,
+def style_jitter(x: torch.Tensor, g: "torch.Generator | BatchRNG", rot_deg: float = 15.0, shear: float = 0.3,
                  scale: float = 0.12) -> torch.Tensor:
     """A random slant/rotation/scale per image plus stroke thickening or thinning, differentiable.
 
     Changes how a digit is written, not which digit it is (used by InfoGAN's categorical
     invariance term, after Elastic-InfoGAN's transformation-consistency idea).
     """
-    n = x.size(0)
-    u = lambda: torch.rand(n, generator=g, device=x.device) * 2 - 1      # noqa: E731  U(-1, 1)
+    n, rng = x.size(0), as_batch_rng(g)
+    u = lambda: rng.rand(n) * 2 - 1      # noqa: E731  U(-1, 1)
     a = u() * rot_deg * torch.pi / 180
     s = 1 + u() * scale
     k = u() * shear
@@ -73,7 +76,7 @@ def style_jitter(x: torch.Tensor, g: torch.Generator, rot_deg: float = 15.0, she
                          torch.stack([sin, cos + k * sin, torch.zeros_like(a)], 1)], 1)   # [N, 2, 3]
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     y = F.grid_sample(x + 1, grid, align_corners=False, padding_mode="zeros") - 1   # background -1
-    stroke = torch.randint(0, 3, (n, 1, 1, 1), generator=g, device=x.device)       # 0 thin, 1 keep, 2 thick
+    stroke = rng.randint(0, 3, n, 1, 1, 1)       # 0 thin, 1 keep, 2 thick
     thick = F.max_pool2d(y, 3, 1, 1)
     thin = -F.max_pool2d(-y, 3, 1, 1)
     return torch.where(stroke == 2, thick, torch.where(stroke == 0, thin, y))

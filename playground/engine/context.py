@@ -11,6 +11,9 @@ import torch
 from ..data.augment import diff_augment
 from ..data.base import ImageDataset
 from ..imaging import to_float
+from ..seed import BatchRNG
+from .dist import Dist
+from .update import Precision, Updater
 
 
 class StopRequested(Exception):
@@ -21,16 +24,24 @@ class StopRequested(Exception):
 class BatchSampler:
     """Stateless epoch shuffling: batch k of a run is a pure function of (seed, k).
 
-    That makes resume exact without saving iterator state, and lets each DDP rank take its own
-    slice of the same permutation later.
+    That makes resume exact without saving iterator state. `batch_size` is the global batch; a DDP
+    rank takes its own slice [rank*b, (rank+1)*b) of it, so N ranks together read exactly the
+    images one process would.
     """
 
-    def __init__(self, ds: ImageDataset, batch_size: int, seed: int, device: torch.device):
+    def __init__(self, ds: ImageDataset, batch_size: int, seed: int, device: torch.device,
+                 dist: Dist = Dist(), channels_last: bool = False):
         if len(ds) < batch_size:
             raise ValueError(f"dataset has {len(ds)} images, fewer than the batch size {batch_size}")
+        if batch_size % dist.world:
+            raise ValueError(f"the batch size {batch_size} is the global batch: it must divide evenly "
+                             f"over {dist.world} processes")
         self.images = ds.images.to(device)          # uint8 [N, C, H, W], resident on the device
         self.labels = None if ds.labels is None else ds.labels.to(device)
         self.batch_size = batch_size
+        self.local = batch_size // dist.world
+        self.offset = dist.rank * self.local
+        self.channels_last = channels_last
         self.seed = seed
         self.per_epoch = len(ds) // batch_size       # drop the ragged tail, as drop_last=True
         self._epoch, self._perm = -1, None
@@ -41,8 +52,11 @@ class BatchSampler:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             self._perm = torch.randperm(len(self.images), generator=g).to(self.images.device)
             self._epoch = epoch
-        idx = self._perm[i * self.batch_size:(i + 1) * self.batch_size]
-        x = to_float(self.images[idx])                              # [B, C, H, W] in [-1, 1]
+        start = i * self.batch_size + self.offset
+        idx = self._perm[start:start + self.local]
+        x = to_float(self.images[idx])                              # [b, C, H, W] in [-1, 1]
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         return x, (None if self.labels is None else self.labels[idx])
 
 
@@ -54,6 +68,8 @@ class StepContext:
     device: torch.device
     sampler: BatchSampler
     gen: torch.Generator                 # noise, labels, augmentation: never the global RNG
+    dist: Dist = Dist()
+    precision: Precision = Precision("fp32", "cpu")
     augment_policy: list[str] = field(default_factory=list)
     batches_seen: int = 0
     images_seen: int = 0
@@ -61,26 +77,37 @@ class StepContext:
     extra: dict = field(default_factory=dict)   # family-owned state that must survive resume
     extra_modules: dict = field(default_factory=dict)  # family-owned helpers (e.g. a frozen VGG): not saved
     stop: threading.Event | None = None  # checked at every batch, so Stop ends even a long step
+    update: Updater | None = None        # ctx.update("D", loss): the one optimiser-step site
+
+    def __post_init__(self):
+        if self.update is None:
+            self.update = Updater(self.opts, self.dist, self.precision)
+        self.rng = BatchRNG(self.gen, self.dist.rank, self.dist.world)   # this rank's slice of each draw
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.stop is not None and self.stop.is_set():
             raise StopRequested
         x, c = self.sampler.batch(self.batches_seen)
         self.batches_seen += 1
-        self.images_seen += x.size(0)
+        self.images_seen += x.size(0) * self.dist.world
         return x, c
 
-    def randn(self, *shape) -> torch.Tensor:
-        return torch.randn(*shape, generator=self.gen, device=self.device)
+    # Per-sample draws: the first dimension is this rank's batch (see seed.BatchRNG).
+    def randn(self, n: int, *shape: int) -> torch.Tensor:
+        return self.rng.randn(n, *shape)
 
-    def rand(self, *shape) -> torch.Tensor:
-        return torch.rand(*shape, generator=self.gen, device=self.device)
+    def rand(self, n: int, *shape: int) -> torch.Tensor:
+        return self.rng.rand(n, *shape)
 
     def randint(self, high: int, n: int) -> torch.Tensor:
-        return torch.randint(0, high, (n,), generator=self.gen, device=self.device)
+        return self.rng.randint(0, high, n)
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
-        return diff_augment(x, self.augment_policy, self.gen) if self.augment_policy else x
+        return diff_augment(x, self.augment_policy, self.rng) if self.augment_policy else x
+
+    def full_precision(self):
+        """A region computed in fp32 even under --precision bf16/fp16 (penalties, R1)."""
+        return self.precision.full()
 
 
 TrainStep = Callable[[StepContext], dict]

@@ -34,7 +34,6 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
     the reference CGAN does: one G forward per step instead of two.
     """
     G, D = ctx.nets["G"], ctx.nets["D"]
-    opt_G, opt_D = ctx.opts["G"], ctx.opts["D"]
     d_loss_fn, g_loss_fn = losses.D_LOSSES[loss], losses.G_LOSSES[loss]
     K = G.num_classes
     out: dict[str, torch.Tensor] = {}
@@ -46,12 +45,11 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
         total = d_loss
         if gp_weight:
             eps = ctx.rand(real.size(0), *[1] * (real.dim() - 1))  # one mix per sample
-            gp = losses.gradient_penalty(D, real, fake, eps, c_real if K else None)
+            with ctx.full_precision():
+                gp = losses.gradient_penalty(D, real.float(), fake.float(), eps, c_real if K else None)
             total = d_loss + gp_weight * gp
             out["D/gp"] = gp.detach()
-        opt_D.zero_grad(set_to_none=True)
-        total.backward()
-        opt_D.step()
+        ctx.update("D", total)
         if clip:
             with torch.no_grad():
                 for p in D.parameters():
@@ -78,20 +76,12 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
         n = real.size(0)
         fake, c_fake = g_forward(n)
         g_loss = g_loss_fn(_call(D, ctx.augment(fake), c_fake))
-        opt_G.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_G.step()
+        ctx.update("G", g_loss)
     else:
         real, c_real = ctx.next_batch()
         fake, c_fake = g_forward(real.size(0))
-        for p in D.parameters():
-            p.requires_grad_(False)  # G's update needs no grads for D's weights
         g_loss = g_loss_fn(_call(D, ctx.augment(fake), c_fake))
-        opt_G.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_G.step()
-        for p in D.parameters():
-            p.requires_grad_(True)
+        ctx.update("G", g_loss)      # gradients reach G's weights only, never D's
         d_update(real, c_real, fake.detach(), c_fake)
     out["G/loss"] = g_loss.detach()
     return out

@@ -30,8 +30,10 @@ from ..registry import get_family
 from ..seed import deterministic_mode, make_generator, same_seeds
 from .config import fit_to_dataset, make_config
 from .context import BatchSampler, StepContext, StopRequested
+from .dist import Dist, from_env, local_device
 from .ema import make_ema, update_ema
 from .tb import TBLogger
+from .update import Updater, make_precision
 
 
 @dataclass
@@ -58,6 +60,9 @@ class TrainSpec:
     threads: int = 0                    # torch CPU threads (0 = torch's default)
     fp16_weights: bool = False          # store the inference weights (model.safetensors) in fp16
     max_resolution: int = 0             # refuse data above this size (a public server's limit; 0 = none)
+    precision: str = "fp32"             # fp32 | bf16 | fp16 (autocast; fp16 adds loss scaling)
+    compile: bool = False               # torch.compile the nets the family allows (family.compilable)
+    clip_grad: float = 0.0              # clip each net's gradient norm (0 = off)
 
 
 @dataclass
@@ -102,6 +107,7 @@ def _trainer_state(ctx: StepContext, ema) -> dict:
         "batches_seen": ctx.batches_seen,
         "images_seen": ctx.images_seen,
         "extra": ctx.extra,
+        "update": ctx.update.state_dict(),
     }
 
 
@@ -126,6 +132,7 @@ def _restore(ctx: StepContext, ema, state: dict) -> None:
     ctx.batches_seen = int(state["batches_seen"])
     ctx.images_seen = int(state["images_seen"])
     ctx.extra = state["extra"]
+    ctx.update.load_state_dict(state.get("update"))
 
 
 def _save(spec: TrainSpec, family, ctx: StepContext, ema, ds_name: str) -> str:
@@ -134,12 +141,56 @@ def _save(spec: TrainSpec, family, ctx: StepContext, ema, ds_name: str) -> str:
     history = list(ctx.extra.get("history", []))
     meta = {"dataset": ds_name, "class_names": ctx.extra.get("class_names", []),
             "seed": spec.seed, "command": spec.command, "history": history,
+            "world_size": ctx.dist.world, "batchnorm": _batchnorm_mode(ctx),
             "train": {k: v for k, v in dataclasses.asdict(spec).items()
                       if k not in ("out", "resume", "command", "device", "threads", "max_resolution")}}
     checkpoint.save(spec.out, family=family.name, config=dataclasses.asdict(ctx.cfg),
                     model_state=G.state_dict(), step=ctx.step, meta=meta,
                     trainer_state=_trainer_state(ctx, ema), half=spec.fp16_weights)
     return str(spec.out)
+
+
+def _checkpoint_event(spec, family, ctx: StepContext, ema, ds_name: str, announce: bool = True):
+    """Rank 0 writes; every rank waits for it, so no rank runs ahead of a checkpoint on disk."""
+    ctx.dist.average_buffers([*ctx.nets.values(), *([] if ema is None else [ema])])
+    if ctx.dist.is_main:
+        path = _save(spec, family, ctx, ema, ds_name)
+        if announce:
+            yield Event("checkpoint", ctx.step, spec.steps, path=path)
+    ctx.dist.barrier()
+
+
+def _batchnorm_mode(ctx: StepContext) -> str:
+    """How BatchNorm saw the batch: what the card says about a multi-process run."""
+    bns = [m for net in ctx.nets.values() for m in net.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return "none"
+    if ctx.dist.world == 1:
+        return "global batch"
+    return "synchronised" if isinstance(bns[0], torch.nn.SyncBatchNorm) else "per-rank statistics"
+
+
+def _fast_path(spec: TrainSpec, device: torch.device) -> bool:
+    """GPU settings: TF32 matmuls/convs and cuDNN autotuning, unless the run is --deterministic.
+    Returns whether conv nets and batches should be channels_last."""
+    if device.type != "cuda" or spec.deterministic:
+        return False
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.deterministic = False
+    return True
+
+
+def _prepare_nets(nets: dict, dist: Dist, device: torch.device, channels_last: bool) -> dict:
+    for k, net in nets.items():
+        if dist.active and device.type == "cuda":  # one BatchNorm over the global batch (NCCL only)
+            net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+        if channels_last and any(p.dim() == 4 for p in net.parameters()):
+            net = net.to(memory_format=torch.channels_last)
+        nets[k] = net
+    dist.broadcast_modules(nets.values())
+    return nets
 
 
 def _finite(scalars: dict) -> dict[str, float]:
@@ -163,6 +214,10 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
     if spec.deterministic:
         deterministic_mode(True)
     device = pick_device(spec.device)
+    dist = from_env(device)                         # torchrun: this process's rank (else a single one)
+    device = local_device(device, dist)
+    precision = make_precision(spec.precision, device)
+    channels_last = _fast_path(spec, device)
     if spec.out:
         checkpoint.ensure_writable_dir(spec.out)
     try:
@@ -182,16 +237,22 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
                               f"{spec.max_resolution}x{spec.max_resolution}")
     cfg = family.fit_to_run(cfg, spec.steps)       # e.g. CycleGAN's lr decay needs the run's length
     try:
-        nets = {k: v.to(device) for k, v in family.build(cfg).items()}
-        sampler = BatchSampler(ds, spec.batch_size, spec.seed, device)
+        nets = _prepare_nets({k: v.to(device) for k, v in family.build(cfg).items()}, dist, device, channels_last)
+        sampler = BatchSampler(ds, spec.batch_size, spec.seed, device, dist, channels_last)
         opts = family.optimizers(cfg, nets)
     except ValueError as e:
         raise PlaygroundError(f"{family.name}: {e}") from None
     for net in nets.values():
         net.train()
+    # under torchrun a stop is agreed on by all ranks at log steps, never raised inside one rank's step
     ctx = StepContext(nets=nets, opts=opts, cfg=cfg, device=device, sampler=sampler,
-                      gen=make_generator(spec.seed, device), augment_policy=policy, stop=stop)
+                      gen=make_generator(spec.seed, device), dist=dist, precision=precision,
+                      augment_policy=policy, stop=None if dist.active else stop,
+                      update=Updater(opts, dist, precision, spec.clip_grad))
     ema = make_ema(nets["G"]) if spec.ema else None
+    if spec.compile:  # in place: state_dict keys (and so checkpoints) stay those of the plain module
+        for k in family.compilable(cfg):
+            nets[k].compile()
     ctx.extra["class_names"] = list(ds.class_names) if family.conditional else []
     if saved:
         _restore(ctx, ema, checkpoint.load_trainer_state(spec.resume))
@@ -203,7 +264,7 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
     else:
         fixed_z, fixed_c = _fixed_inputs(family, nets["G"], spec.seed, device)
         preview = lambda G: _grid(G, fixed_z, fixed_c)  # noqa: E731
-    tb = TBLogger(spec.logdir)
+    tb = TBLogger(spec.logdir if dist.is_main else None)
     tb.text("config", f"family={family.name} dataset={ds.name} spec={spec} cfg={cfg}")
 
     last_t, last_images = time.perf_counter(), ctx.images_seen
@@ -211,10 +272,11 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
     last_saved = ctx.step
     try:
         while ctx.step < spec.steps:
-            if stop is not None and stop.is_set():
+            if not dist.active and stop is not None and stop.is_set():
                 break
             try:
-                scalars = family.train_step(ctx)
+                with precision.autocast():
+                    scalars = family.train_step(ctx)
             except StopRequested:  # stopped inside a long step: the counters say what was consumed
                 break
             ctx.step += 1
@@ -223,27 +285,33 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
             s = ctx.step
             at_ckpt = spec.out and (s % spec.ckpt_every == 0)
             if s % spec.log_every == 0 or at_ckpt or s == spec.steps:
-                values = _finite(scalars)
+                values = _finite(dist.mean_scalars(scalars))   # every rank raises together on NaN
                 now = time.perf_counter()
                 values["img_per_s"] = (ctx.images_seen - last_images) / max(now - last_t, 1e-9)
                 last_t, last_images = now, ctx.images_seen
                 rate = (s - started_step) / max(now - t0, 1e-9)
                 values["eta_s"] = (spec.steps - s) / max(rate, 1e-9)
                 tb.scalars(s, values)
-                yield Event("step", s, spec.steps, values)
-            if s % spec.sample_every == 0 or s == spec.steps:
+                if dist.is_main:
+                    yield Event("step", s, spec.steps, values)
+                if dist.active and dist.any(stop is not None and stop.is_set()):
+                    break
+            if dist.is_main and (s % spec.sample_every == 0 or s == spec.steps):
                 img = preview(ema if ema is not None else nets["G"])
                 tb.image(s, "samples", img)
                 yield Event("samples", s, spec.steps, image=img)
             if at_ckpt:
                 last_saved = s
-                yield Event("checkpoint", s, spec.steps, path=_save(spec, family, ctx, ema, ds.name))
+                yield from _checkpoint_event(spec, family, ctx, ema, ds.name)
     except FloatingPointError as e:
         tb.close()
-        yield Event("error", ctx.step, spec.steps,
-                    message=f"training diverged at step {ctx.step} ({e}); last good checkpoint kept")
+        if dist.is_main:
+            yield Event("error", ctx.step, spec.steps,
+                        message=f"training diverged at step {ctx.step} ({e}); last good checkpoint kept")
         return
-    path = _save(spec, family, ctx, ema, ds.name) if spec.out and ctx.step > last_saved else spec.out
+    if spec.out and ctx.step > last_saved:
+        yield from _checkpoint_event(spec, family, ctx, ema, ds.name, announce=False)
+    path = str(spec.out) if spec.out else None
     tb.close()
     stopped = ctx.step < spec.steps
     yield Event("done", ctx.step, spec.steps, path=path,

@@ -24,6 +24,7 @@ from .. import losses
 from ..errors import PlaygroundError
 from ..imaging import grid, to_uint8
 from ..nn.conv import norm_layer
+from ..seed import as_batch_rng
 from .protocol import AdamConfig, Family, Kind
 
 
@@ -143,30 +144,38 @@ def optimizers(cfg: Config, nets: dict) -> dict:
     return {k: torch.optim.Adam(nets[k].parameters(), lr=cfg.lr, betas=betas) for k in ("G", "D_A", "D_B")}
 
 
-def pool_query(pool: torch.Tensor | None, images: torch.Tensor, size: int, g: torch.Generator):
+def pool_query(pool: torch.Tensor | None, images: torch.Tensor, size: int, g) -> tuple:
     """The history buffer (Shrivastava et al. 2017): D sees a mix of new and older fakes.
 
     Until the pool holds `size` images, new ones are added and returned. Afterwards each new image
     is, with probability 1/2, swapped for a random stored one (which is returned instead).
+    Decided for the whole batch at once, on the device, with no host round trip; two images of
+    one batch that draw the same slot both return its old content, and one of them is stored.
     Returns (images for D, updated pool)."""
     images = images.detach()
     if size == 0:
         return images, pool
     if pool is not None:
         pool = pool.to(images.device)  # a resumed pool comes back on the CPU
-    out = []
-    for img in images:
-        img = img.unsqueeze(0)
-        if pool is None or len(pool) < size:
-            pool = img.clone() if pool is None else torch.cat([pool, img])
-            out.append(img)
-        elif torch.rand(1, generator=g, device=g.device).item() < 0.5:
-            i = int(torch.randint(0, len(pool), (1,), generator=g, device=g.device))
-            out.append(pool[i:i + 1].clone())
-            pool[i] = img[0]
-        else:
-            out.append(img)
-    return torch.cat(out), pool
+    have = 0 if pool is None else len(pool)          # a shape: known on the host without a sync
+    k = min(size - have, len(images))                # filling: keep the first k as they are
+    if k > 0:
+        pool = images[:k].clone() if pool is None else torch.cat([pool, images[:k]])
+    rest = images[k:]
+    if len(rest) == 0:
+        return images, pool
+    rng = as_batch_rng(g)
+    swap = rng.rand(len(rest)) < 0.5                                   # [m]
+    slot = rng.randint(0, size, len(rest))                             # [m]
+    old = pool[slot]                                                   # [m, C, H, W]
+    keep = swap.view(-1, *[1] * (rest.dim() - 1))
+    out = torch.where(keep, old, rest)
+    # a non-swapping image writes the slot's old content back, a swapping one itself; swaps go
+    # last so that (on the CPU; on CUDA a tie's winner is unspecified) they win a shared slot
+    order = torch.argsort(swap.to(torch.int8), stable=True)            # non-swaps first
+    pool = pool.clone()
+    pool.index_put_((slot[order],), torch.where(keep, rest, old)[order])
+    return torch.cat([images[:k], out]), pool
 
 
 def _lr_factor(step: int, total: int) -> float:
@@ -198,29 +207,21 @@ def train_step(ctx) -> dict:
 
     # generators: fool both Ds, cycle back, and leave the target domain's images alone
     fake_b, fake_a = T.G_AB(a), T.G_BA(b)
-    for p in (*D_A.parameters(), *D_B.parameters()):
-        p.requires_grad_(False)
     adv = losses.g_lsgan(D_B(fake_b)) + losses.g_lsgan(D_A(fake_a))
     cycle = losses.cycle_l1(a, T.G_BA(fake_b)) + losses.cycle_l1(b, T.G_AB(fake_a))
     ident = losses.cycle_l1(b, T.G_AB(b)) + losses.cycle_l1(a, T.G_BA(a))
     g_loss = adv + cfg.lambda_cycle * cycle + cfg.lambda_cycle * cfg.lambda_identity * ident
-    ctx.opts["G"].zero_grad(set_to_none=True)
-    g_loss.backward()
-    ctx.opts["G"].step()
-    for p in (*D_A.parameters(), *D_B.parameters()):
-        p.requires_grad_(True)
+    ctx.update("G", g_loss)
 
     # discriminators, on fakes drawn from the history pools
     pool_a, pool_b = ctx.extra.get("pool_a"), ctx.extra.get("pool_b")
-    hist_a, pool_a = pool_query(pool_a, fake_a, cfg.pool_size, ctx.gen)
-    hist_b, pool_b = pool_query(pool_b, fake_b, cfg.pool_size, ctx.gen)
+    hist_a, pool_a = pool_query(pool_a, fake_a, cfg.pool_size, ctx.rng)
+    hist_b, pool_b = pool_query(pool_b, fake_b, cfg.pool_size, ctx.rng)
     ctx.extra["pool_a"], ctx.extra["pool_b"] = pool_a, pool_b
     d_a = losses.d_lsgan(D_A(a), D_A(hist_a))
     d_b = losses.d_lsgan(D_B(b), D_B(hist_b))
-    for key, loss in (("D_A", d_a), ("D_B", d_b)):
-        ctx.opts[key].zero_grad(set_to_none=True)
-        loss.backward()
-        ctx.opts[key].step()
+    ctx.update("D_A", d_a)
+    ctx.update("D_B", d_b)
     return {"G/loss": g_loss.detach(), "G/adv": adv.detach(), "G/cycle": cycle.detach(),
             "G/identity": ident.detach(), "D/loss": ((d_a + d_b) / 2).detach(), "lr": torch.tensor(cfg.lr * factor)}
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from .. import losses
 from ..data.augment import style_jitter
 from ..nn.conv import ConvDiscriminator, ConvGenerator, start_resolution
+from ..seed import as_batch_rng
 from .protocol import BaseConfig, Family, Kind
 
 
@@ -101,8 +102,9 @@ class InfoGenerator(ConvGenerator):
 
     def sample_latent(self, n: int, g: torch.Generator) -> torch.Tensor:
         """[noise ~ N(0, 1) | continuous codes ~ U(-1, 1)]: [n, noise_dim + n_cont]."""
-        noise = torch.randn(n, self.noise_dim, generator=g, device=g.device)
-        cont = torch.rand(n, self.n_cont, generator=g, device=g.device) * 2 - 1
+        rng = as_batch_rng(g)
+        noise = rng.randn(n, self.noise_dim)
+        cont = rng.rand(n, self.n_cont) * 2 - 1
         return torch.cat([noise, cont], dim=1)
 
     def apply_controls(self, z: torch.Tensor, code_cont=None) -> torch.Tensor:
@@ -166,7 +168,7 @@ def info_loss(Q, feats, cat, cont, cfg) -> tuple[torch.Tensor, torch.Tensor, tor
 
 def restyled_logits(Q, D, x, ctx) -> torch.Tensor:
     """Q's categorical logits for a re-styled (slant, scale, stroke) copy of the batch x."""
-    return Q(D.features(ctx.augment(style_jitter(x, ctx.gen))))[0]
+    return Q(D.features(ctx.augment(style_jitter(x, ctx.rng))))[0]
 
 
 def invariance_loss(Q, D, fake, cat, ctx) -> torch.Tensor:
@@ -185,7 +187,7 @@ def train_step(ctx) -> dict:
     cfg, G, D, Q = ctx.cfg, ctx.nets["G"], ctx.nets["D"], ctx.nets["Q"]
     real, labels = ctx.next_batch()
     n = real.size(0)
-    z = G.sample_latent(n, ctx.gen)                                  # [n, noise + n_cont]
+    z = G.sample_latent(n, ctx.rng)                                  # [n, noise + n_cont]
     cont = z[:, G.noise_dim:]
     cat = labels if cfg.supervised else ctx.randint(cfg.n_cat, n)
     fake = G(z, cat)                                                 # [n, C, H, W]
@@ -196,9 +198,7 @@ def train_step(ctx) -> dict:
     info_g, _, _ = info_loss(Q, feats, cat, cont, cfg)
     if cfg.lambda_invariance:
         info_g = info_g + cfg.lambda_invariance * invariance_loss(Q, D, fake, cat, ctx)
-    ctx.opts["G"].zero_grad(set_to_none=True)
-    (adv + info_g).backward()
-    ctx.opts["G"].step()
+    ctx.update("G", adv + info_g)
 
     # D and Q: tell real from fake, and recover the codes of the (detached) fake
     f_real = D.features(ctx.augment(real))
@@ -215,9 +215,7 @@ def train_step(ctx) -> dict:
         stats["info/real_cluster_mi"] = mi.detach()
     if cfg.supervised:  # the notes' supervised variant: Q also learns the true labels of real images
         total = total + cfg.lambda_cat * F.cross_entropy(Q(f_real)[0], labels)
-    ctx.opts["D"].zero_grad(set_to_none=True)
-    total.backward()
-    ctx.opts["D"].step()
+    ctx.update("D", total)
     return {"D/loss": d_loss.detach(), "G/loss": adv.detach(), "info/loss": info.detach(),
             "info/cat_ce": ce.detach(), "info/cont_nll": nll.detach(), **stats}
 

@@ -138,6 +138,8 @@ class Family:
     preview: Callable[[Any, torch.nn.Module], np.ndarray] | None = None
     # saved config dict -> lines for the model card: what the config alone does not say plainly
     describe: Callable[[dict], list[str]] = lambda cfg: []
+    # cfg -> the nets `--compile` may compile: those never differentiated twice (no GP / R1 through them)
+    compilable: Callable[[Any], tuple[str, ...]] = lambda cfg: ("G",)
 
     def __post_init__(self):
         if not isinstance(self.kind, Kind):

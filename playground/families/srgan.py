@@ -188,14 +188,10 @@ def train_step(ctx) -> dict:
     sr = G(lr)
     pixel = _pixel(sr, hr, cfg.pixel_loss)
     if cfg.phase == "pixel":
-        ctx.opts["G"].zero_grad(set_to_none=True)
-        pixel.backward()
-        ctx.opts["G"].step()
+        ctx.update("G", pixel)
         return {"G/pixel": pixel.detach()}
 
     D = ctx.nets["D"]
-    for p in D.parameters():
-        p.requires_grad_(False)
     d_sr, f_sr = D(sr, return_features=True)
     vgg = content_network(cfg, ctx)
     if vgg is not None:
@@ -206,15 +202,9 @@ def train_step(ctx) -> dict:
         content = sum((a - b).abs().mean() for a, b in zip(f_sr, f_hr)) / len(f_sr)
     adv = losses.g_nonsaturating(d_sr)
     g_loss = cfg.content_weight * content + pixel + cfg.adv_weight * adv
-    ctx.opts["G"].zero_grad(set_to_none=True)
-    g_loss.backward()
-    ctx.opts["G"].step()
-    for p in D.parameters():
-        p.requires_grad_(True)
+    ctx.update("G", g_loss)
     d_loss = losses.d_bce(D(hr), D(sr.detach()))
-    ctx.opts["D"].zero_grad(set_to_none=True)
-    d_loss.backward()
-    ctx.opts["D"].step()
+    ctx.update("D", d_loss)
     return {"G/loss": g_loss.detach(), "G/pixel": pixel.detach(), "G/content": content.detach(),
             "G/adv": adv.detach(), "D/loss": d_loss.detach()}
 

@@ -98,34 +98,25 @@ def train_step(ctx) -> dict:
 
     # D: logistic loss on real vs (detached) fakes
     with torch.no_grad():
-        fake = G.synthesize(mixed_styles(G, n, ctx, update_avg=False), "random", ctx.gen)
+        fake = G.synthesize(mixed_styles(G, n, ctx, update_avg=False), "random", ctx.rng)
     d_loss = losses.d_bce(D(ctx.augment(real)), D(ctx.augment(fake)))
-    ctx.opts["D"].zero_grad(set_to_none=True)
-    d_loss.backward()
-    ctx.opts["D"].step()
+    ctx.update("D", d_loss)
     out = {"D/loss": d_loss.detach()}
 
-    # lazy R1 on reals, weighted by the interval
+    # lazy R1 on reals, weighted by the interval, in fp32 whatever the training precision
     if cfg.r1_every and cfg.r1_gamma > 0 and ctx.step % cfg.r1_every == 0:
-        x = real.detach().requires_grad_(True)
-        r1 = losses.r1_penalty(D(x), x)
-        ctx.opts["D"].zero_grad(set_to_none=True)
-        (cfg.r1_gamma / 2 * r1 * cfg.r1_every).backward()
-        ctx.opts["D"].step()
-        ctx.extra["last_r1"] = float(r1.detach())
+        with ctx.full_precision():
+            x = real.detach().float().requires_grad_(True)
+            r1 = losses.r1_penalty(D(x), x)
+        ctx.update("D", cfg.r1_gamma / 2 * r1 * cfg.r1_every)
+        ctx.extra["last_r1"] = r1.detach()       # a tensor: logging it costs no host sync here
     if "last_r1" in ctx.extra:
-        out["D/r1"] = torch.tensor(ctx.extra["last_r1"])
+        out["D/r1"] = torch.as_tensor(ctx.extra["last_r1"])
 
-    # G: non-saturating loss through D (D's weights are not updated here)
-    for p in D.parameters():
-        p.requires_grad_(False)
-    fake = G.synthesize(mixed_styles(G, n, ctx, update_avg=True), "random", ctx.gen)
+    # G: non-saturating loss through D (ctx.update writes gradients into G's weights only)
+    fake = G.synthesize(mixed_styles(G, n, ctx, update_avg=True), "random", ctx.rng)
     g_loss = losses.g_nonsaturating(D(ctx.augment(fake)))
-    ctx.opts["G"].zero_grad(set_to_none=True)
-    g_loss.backward()
-    ctx.opts["G"].step()
-    for p in D.parameters():
-        p.requires_grad_(True)
+    ctx.update("G", g_loss)
     out["G/loss"] = g_loss.detach()
     return out
 

@@ -19,6 +19,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from ..seed import as_batch_rng
+
 from .base import Generator
 
 LRELU_GAIN = math.sqrt(2)
@@ -100,7 +102,7 @@ class StyleConv(nn.Module):
         x = modulated_conv(x, self.weight * self.gain, self.affine(w), demodulate=True)
         if noise_mode == "random":
             r = self.resolution
-            noise = torch.randn(x.size(0), 1, r, r, generator=gen, device=x.device, dtype=x.dtype)
+            noise = as_batch_rng(gen).randn(x.size(0), 1, r, r, dtype=x.dtype)
             x = x + noise * self.noise_strength
         elif noise_mode == "const":
             x = x + self.noise_const * self.noise_strength
@@ -179,8 +181,8 @@ class StyleGenerator(Generator):
         """z [N, z_dim] -> w [N, w_dim], pulled towards w_avg by (1 - truncation)."""
         w = self.mapping(z)
         if update_avg:
-            self.w_avg.copy_(w.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
-        return w if truncation == 1 else self.w_avg.lerp(w, truncation)
+            self.w_avg.copy_(w.detach().float().mean(0).lerp(self.w_avg, self.w_avg_beta))   # fp32 under autocast too
+        return w if truncation == 1 else self.w_avg.to(w.dtype).lerp(w, truncation)
 
     def broadcast(self, w: torch.Tensor) -> torch.Tensor:
         return w[:, None].expand(-1, self.num_ws, -1)                 # [N, num_ws, w_dim]
@@ -195,14 +197,18 @@ class StyleGenerator(Generator):
 
 
 def minibatch_std(x: torch.Tensor, group: int = 4) -> torch.Tensor:
-    """Append the std over groups of samples (averaged over features) as one extra channel."""
+    """Append the std over groups of samples (averaged over features) as one extra channel.
+
+    Groups are runs of consecutive samples (StyleGAN2 strides them instead; batches are shuffled,
+    so the statistics are the same), which keeps every group inside one DDP rank's slice: two
+    processes with 4 samples each compute exactly what one process does with 8."""
     n, c, h, w = x.shape
     g = min(group, n)
     while n % g:
         g -= 1
-    y = x.reshape(g, -1, c, h, w)
-    y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))   # [N/g]
-    y = y.repeat(g)[:, None, None, None].expand(n, 1, h, w)
+    y = x.reshape(-1, g, c, h, w)                                          # [N/g, g, C, H, W]
+    y = (y.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))   # [N/g]
+    y = y.repeat_interleave(g)[:, None, None, None].expand(n, 1, h, w)
     return torch.cat([x, y], dim=1)
 
 

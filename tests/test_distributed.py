@@ -1,0 +1,177 @@
+"""Scale-out: one optimiser-step helper, torchrun DDP on gloo (CPU), mixed precision flags.
+
+The DDP tests launch real processes with PyTorch's own launcher (`python -m torch.distributed.run`,
+i.e. torchrun) and compare weights with a single-process run of the same global batch.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from playground.engine.context import BatchSampler, StepContext
+from playground.engine.dist import Dist
+from playground.engine.trainer import TrainSpec, train
+from playground.engine.update import Precision, Updater, make_precision
+from playground.errors import PlaygroundError
+from playground.seed import BatchRNG
+
+# StyleGAN is the BatchNorm-free family: minibatch-std groups stay inside a rank's slice, R1 every
+# other step, DiffAugment on, style mixing on: every per-sample random draw goes through BatchRNG.
+TINY = ["stylegan", "--dataset", "mnist5k", "--batch-size", "8", "--seed", "3", "--device", "cpu",
+        "--log-every", "1", "--sample-every", "1000", "--ckpt-every", "2", "--no-tensorboard",
+        "--augment", "translation,cutout", "--set", "r1_every=2", "--set", "n_mapping=2",
+        "--set", "base_channels=8", "--set", "max_channels=16", "--threads", "1"]
+
+
+def _env():
+    return {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "OMP_NUM_THREADS": "1"}
+
+
+def _train(out, steps, nproc=1, resume=None):
+    launch = ([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc)]
+              if nproc > 1 else [sys.executable])
+    cmd = [*launch, "-m", "playground", "train", *TINY, "--steps", str(steps), "--out", str(out)]
+    if resume:
+        cmd += ["--resume", str(resume)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def _weights(path):
+    return load_file(str(path / "model.safetensors"))
+
+
+def _assert_close(a, b, tol=1e-4):
+    assert a.keys() == b.keys()
+    worst = max((a[k].float() - b[k].float()).abs().max().item() for k in a)
+    assert worst < tol, f"largest weight difference {worst}"
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ddp") / "one"
+    log = _train(out, 4)
+    return out, log
+
+
+def test_two_gloo_processes_train_the_weights_of_one(one_process, tmp_path):
+    one, one_log = one_process
+    two = tmp_path / "two"
+    log = _train(two, 4, nproc=2)
+    _assert_close(_weights(one), _weights(two))
+    # losses are averaged over ranks before logging: the same numbers as one process prints
+    assert [ln.split()[:4] for ln in log.splitlines() if ln.startswith("step 4/4")] == \
+           [ln.split()[:4] for ln in one_log.splitlines() if ln.startswith("step 4/4")]
+    assert log.count("finished at step 4") == 1                       # only rank 0 reports
+    cfg = json.loads((two / "config.json").read_text())
+    assert cfg["world_size"] == 2 and cfg["batchnorm"] == "none"
+    assert cfg["command"].startswith("torchrun --nproc_per_node 2 -m playground train stylegan")
+    assert json.loads((one / "config.json").read_text())["world_size"] == 1
+
+
+def test_resume_two_processes_in_one_and_back(one_process, tmp_path):
+    one, _ = one_process
+    _train(tmp_path / "a", 2, nproc=2)
+    _train(tmp_path / "a", 4, nproc=1, resume=tmp_path / "a")            # 2 processes -> 1
+    _assert_close(_weights(one), _weights(tmp_path / "a"))
+    _train(tmp_path / "b", 2, nproc=1)
+    _train(tmp_path / "b", 4, nproc=2, resume=tmp_path / "b")            # 1 process -> 2
+    _assert_close(_weights(one), _weights(tmp_path / "b"))
+
+
+def test_batch_rng_slices_reproduce_one_draw():
+    full = BatchRNG(torch.Generator().manual_seed(5)).randn(8, 3)
+    parts = [BatchRNG(torch.Generator().manual_seed(5), rank=r, world=2).randn(4, 3) for r in range(2)]
+    assert torch.equal(torch.cat(parts), full)
+    g0, g1 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    BatchRNG(g0, 0, 2).randint(0, 9, 4)
+    BatchRNG(g1, 1, 2).randint(0, 9, 4)
+    assert torch.equal(g0.get_state(), g1.get_state())                  # ranks' generators stay in step
+
+
+def test_batch_sampler_ranks_split_the_global_batch(idx_dir):
+    from playground.data import load_dataset
+
+    ds = load_dataset("mnist", "train", data_dir=str(idx_dir))
+    cpu = torch.device("cpu")
+    whole, _ = BatchSampler(ds, 8, 1, cpu).batch(3)
+    halves = [BatchSampler(ds, 8, 1, cpu, Dist(rank=r, world=2)).batch(3)[0] for r in range(2)]
+    assert torch.equal(torch.cat(halves), whole)
+    with pytest.raises(ValueError, match="divide evenly"):
+        BatchSampler(ds, 9, 1, cpu, Dist(rank=0, world=2))
+
+
+def _pair():
+    torch.manual_seed(0)
+    G, D = torch.nn.Linear(4, 4), torch.nn.Linear(4, 1)
+    opts = {"G": torch.optim.SGD(G.parameters(), lr=0.1), "D": torch.optim.SGD(D.parameters(), lr=0.1)}
+    return G, D, opts
+
+
+def test_update_writes_gradients_into_its_own_net_only():
+    G, D, opts = _pair()
+    update = Updater(opts, Dist(), Precision("fp32", "cpu"))
+    d_before = [p.clone() for p in D.parameters()]
+    g_before = [p.clone() for p in G.parameters()]
+    update("G", D(G(torch.randn(5, 4))).mean())
+    assert all(p.grad is None for p in D.parameters())                  # D untouched, no toggling needed
+    assert all(torch.equal(a, b) for a, b in zip(d_before, D.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, G.parameters()))
+    assert update.counts == {"G": 1, "D": 0}
+    fresh = Updater(opts, Dist(), Precision("fp32", "cpu"))
+    fresh.load_state_dict(update.state_dict())
+    assert fresh.counts == {"G": 1, "D": 0}
+
+
+def test_update_clips_the_gradient_norm():
+    G, D, opts = _pair()
+    update = Updater(opts, Dist(), Precision("fp32", "cpu"), clip_grad=1e-3)
+    update("D", 1000 * D(torch.randn(5, 4)).sum())
+    norm = torch.sqrt(sum(p.grad.pow(2).sum() for p in D.parameters()))
+    assert norm.item() == pytest.approx(1e-3, rel=1e-3)
+    with pytest.raises(PlaygroundError, match="clipping"):
+        Updater(opts, Dist(), Precision("fp32", "cpu"), clip_grad=-1)
+
+
+def test_precision_choices():
+    cpu = torch.device("cpu")
+    with pytest.raises(PlaygroundError, match="needs a GPU"):
+        make_precision("fp16", cpu)
+    with pytest.raises(PlaygroundError, match="precision must be one of"):
+        make_precision("fp8", cpu)
+    p = make_precision("bf16", cpu)
+    with p.autocast():
+        y = torch.nn.Linear(4, 4)(torch.randn(2, 4))
+        assert y.dtype == torch.bfloat16
+        with p.full():
+            assert torch.nn.Linear(4, 4)(torch.randn(2, 4)).dtype == torch.float32
+
+
+@pytest.mark.parametrize("family,sets", [("wgan-gp", {"n_critic": "2", "width": "8"}),
+                                          ("stylegan", {"base_channels": "8", "max_channels": "16", "r1_every": "1"})])
+def test_bf16_training_steps_are_finite(idx_dir, family, sets):
+    """The penalties (GP, R1) run in fp32 inside a bf16 step and the losses stay finite."""
+    spec = TrainSpec(family=family, dataset="mnist", data_dir=str(idx_dir), steps=2, batch_size=8,
+                     overrides=sets, precision="bf16", log_every=1, sample_every=100)
+    events = list(train(spec))
+    assert events[-1].kind == "done" and events[-1].message == "finished"
+    steps = [e for e in events if e.kind == "step"]
+    assert len(steps) == 2 and all(torch.isfinite(torch.tensor(list(e.scalars.values()))).all() for e in steps)
+
+
+def test_step_context_builds_its_own_updater(idx_dir):
+    from playground.data import load_dataset
+
+    G, D, opts = _pair()
+    ds = load_dataset("mnist", "train", data_dir=str(idx_dir))
+    ctx = StepContext(nets={"G": G, "D": D}, opts=opts, cfg=None, device=torch.device("cpu"),
+                      sampler=BatchSampler(ds, 8, 0, torch.device("cpu")), gen=torch.Generator())
+    assert isinstance(ctx.update, Updater)
+    x, _ = ctx.next_batch()
+    assert ctx.images_seen == 8 and ctx.randn(x.size(0), 4).shape == (8, 4)
