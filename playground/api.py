@@ -165,6 +165,14 @@ def train(spec: TrainSpec, stop_event: threading.Event | None = None) -> Iterato
     return _train(spec, stop_event)
 
 
+def export(name: str, fmt: str, out: str, direction: str = "a2b") -> dict:
+    """Write model `name`'s generator as ONNX or TorchScript; see capabilities/export.py."""
+    from .capabilities.export import export as _export
+    from .loading import load_model
+
+    return _export(load_model(name), fmt, out, direction).to_dict()
+
+
 def end_distributed() -> None:
     """Leave the torchrun process group, if this process joined one (a no-op otherwise)."""
     from .engine.dist import shutdown_current

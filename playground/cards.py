@@ -13,6 +13,7 @@ import numpy as np
 
 from . import checkpoint
 from .capabilities import codes, sampling, style, translation, upscaling
+from .capabilities.export import usage as export_usage
 from .families.protocol import Kind
 from .files import write_samples
 from .imaging import grid, to_pil
@@ -117,6 +118,7 @@ def write_card(name: str) -> Path:
         lines += _stylegan_figures(name, path)
     if family.kind is Kind.CODES:
         lines += _infogan_figures(name, path, meta)
+    lines += ["## Use it without this project", "", *export_usage(family.kind), ""]
     card = path / "card.md"
     card.write_text("\n".join(lines))
     return card

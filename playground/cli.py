@@ -121,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--noise", default="const", choices=["const", "none", "random"])
     mx.add_argument("--out", required=True, help=".png")
 
+    x = sub.add_parser("export", help="write a generator as ONNX (checked with onnxruntime) or TorchScript")
+    x.add_argument("model")
+    x.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
+    x.add_argument("--out", required=True, help=".onnx or .pt")
+    x.add_argument("--direction", default="a2b", choices=["a2b", "b2a"], help="translators: which generator")
+
     k = sub.add_parser("card", help="rewrite a shipped model's card.md (and the README table)")
     k.add_argument("model", nargs="?", default=None, help="default: every shipped model")
     return p
@@ -309,9 +315,19 @@ def _cmd_card(a) -> int:
     return 0
 
 
+def _cmd_export(a) -> int:
+    from . import api
+
+    r = api.export(a.model, a.format, a.out, a.direction)
+    check = "" if r["max_abs_diff"] is None else f"; onnxruntime vs PyTorch max |diff| {r['max_abs_diff']:.2e}"
+    print(f"wrote {r['path']} ({r['format']}, inputs {r['inputs']}){check}")
+    return 0
+
+
 COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary,
             "eval": _cmd_eval, "bench": _cmd_bench, "loadtest": _cmd_loadtest, "train-classifier": _cmd_train_classifier,
-            "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix}
+            "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix,
+            "export": _cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -175,3 +175,19 @@ def test_step_context_builds_its_own_updater(idx_dir):
     assert isinstance(ctx.update, Updater)
     x, _ = ctx.next_batch()
     assert ctx.images_seen == 8 and ctx.randn(x.size(0), 4).shape == (8, 4)
+
+
+def test_compiled_training_saves_the_plain_module(idx_dir, tmp_path):
+    """--compile compiles in place: checkpoints keep the plain module's keys and load anywhere."""
+    from playground.checkpoint import load_model_state
+    from playground.families.gan import FAMILY
+    from playground.loading import load_model
+
+    spec = TrainSpec(family="gan", dataset="mnist", data_dir=str(idx_dir), steps=2, batch_size=8,
+                     compile=True, out=str(tmp_path / "run"), log_every=1, sample_every=100)
+    assert list(train(spec))[-1].message == "finished"
+    state = load_model_state(str(tmp_path / "run"))
+    plain = FAMILY.build_generator(FAMILY.Config(img_channels=1, img_resolution=28))
+    assert set(state) == set(plain.state_dict())
+    x = load_model(str(tmp_path / "run")).G(torch.randn(2, plain.z_dim))
+    assert x.shape == (2, 1, 28, 28)
