@@ -194,8 +194,11 @@ def evaluate(name: str, metrics: Sequence[str] = ("fid",), n: int = 10_000, seed
     rest = [m for m in metrics if m != "sr"]
     results = {}
     if rest:
-        results.update(evaluate_model(name, rest, n=n, seed=seed, inception_weights=inception_weights,
-                                      feature_net=feature_net, progress=progress)["metrics"])
+        res = evaluate_model(name, rest, n=n, seed=seed, inception_weights=inception_weights,
+                             feature_net=feature_net, progress=progress)
+        if "rank" in res:  # a torchrun rank other than 0: its shard is in rank 0's result
+            return res
+        results.update(res["metrics"])
     if "sr" in metrics:
         results["sr"] = upscaling.sr_benchmark(load_model(name), seed)
     if write_card:

@@ -9,6 +9,8 @@
   sr      srresnet-x4 upscaling a 128x128 image to 512x512
   translate  cyclegan-sneaker-boot translating one 28x28 image (and reconstructing it)
   mix     stylegan-fashion: a 6x6 style-mixing grid at 32x32 (42 images incl. the sources), warm
+  families  training img/s of every family at batch 64 and a large batch, beside PyTorch-GAN's
+          equivalent script where there is one (see bench_families.py)
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import time
 import numpy as np
 import torch
 from torch import nn
+
+from .bench_families import bench_families
 
 TRAIN_STEPS, WARMUP = 300, 30
 
@@ -217,13 +221,16 @@ TARGETS = {  # the numbers the issues name, shown beside each measurement
     "sr": "sr128_to_512_s_median < 1.5 on CPU",
     "translate": "translate_ms_median < 100 on CPU",
     "mix": "mix6x6_ms_median < 300 on CPU",
+    "families": ">= 4x the peer's it/s at batch 64 on CUDA; >= 100k img/s for the CGAN MLP at a large batch on "
+                "one H100/H200",
 }
 
 
 def run_bench(only: list[str], device: str = "cpu") -> dict:
     jobs = {"train": lambda: bench_train(device), "sample": lambda: bench_sample(device), "app": bench_app,
             "fid": lambda: bench_fid(device), "sr": lambda: bench_sr(device),
-            "translate": lambda: bench_translate(device), "mix": lambda: bench_mix(device)}
+            "translate": lambda: bench_translate(device), "mix": lambda: bench_mix(device),
+            "families": lambda: bench_families(device)}
     results = {}
     for name, job in jobs.items():
         if only and name not in only:

@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="measure a model")
     e.add_argument("model")
     e.add_argument("--metrics", default="fid", help="comma list: fid,isc,kid,prc,cond-acc,code-acc,per-class-fid")
-    e.add_argument("--n", type=int, default=10_000, help="generated samples (in total)")
+    e.add_argument("--n", "--samples", dest="n", type=int, default=10_000,
+                   help="generated samples (in total); under torchrun write --samples (torchrun takes --n for itself)")
     e.add_argument("--inception-weights", default=None, help="Inception-v3 weights file (else domain net)")
     e.add_argument("--feature-net", default="auto", choices=["auto", "inception", "domain"])
     e.add_argument("--seed", type=int, default=0)
@@ -223,6 +224,9 @@ def _cmd_eval(a) -> int:
     res = api.evaluate(a.model, metrics=[m.strip() for m in a.metrics.split(",") if m.strip()], n=a.n,
                        seed=a.seed, write_card=a.write_card, inception_weights=a.inception_weights,
                        feature_net=a.feature_net)
+    api.end_distributed()
+    if "rank" in res:  # under torchrun, rank 0 reports
+        return 0
     text = json.dumps(res, indent=2)
     print(text)
     if a.json:

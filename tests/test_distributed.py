@@ -191,3 +191,61 @@ def test_compiled_training_saves_the_plain_module(idx_dir, tmp_path):
     assert set(state) == set(plain.state_dict())
     x = load_model(str(tmp_path / "run")).G(torch.randn(2, plain.z_dim))
     assert x.shape == (2, 1, 28, 28)
+
+
+def _tiny_spec(steps):
+    return TrainSpec(family="stylegan", dataset="mnist5k", steps=steps, batch_size=8, seed=1, device="cpu",
+                     overrides={"n_mapping": 2, "base_channels": 8, "max_channels": 16}, log_every=1,
+                     sample_every=2, ckpt_every=1000, threads=1)
+
+
+def test_a_job_trains_in_two_local_processes(tmp_path):
+    """What the Train tab does with several GPUs: one run, N torchrun processes, one event stream."""
+    from playground.engine.jobs import JobManager, Limits
+
+    jobs = JobManager(tmp_path, Limits(max_processes=2))
+    with pytest.raises(PlaygroundError, match="processes must be between 1 and 2"):
+        jobs.start(_tiny_spec(4), processes=3)
+    run = jobs.start(_tiny_spec(4), processes=2)
+    snap = jobs.wait(run, timeout=240)
+    assert snap["status"] == "finished", snap["error"]
+    assert snap["step"] == 4 and snap["processes"] == 2 and snap["grid"] is not None
+    assert {h["name"] for h in snap["history"]} >= {"D/loss", "G/loss"}
+    assert json.loads((tmp_path / run / "config.json").read_text())["world_size"] == 2
+    assert JobManager(tmp_path, Limits()).limits.max_processes == 1    # one process per GPU; no GPU here
+
+
+def test_stopping_a_multi_process_job(tmp_path):
+    import time
+
+    from playground.engine.jobs import JobManager, Limits
+
+    jobs = JobManager(tmp_path, Limits(max_processes=2))
+    run = jobs.start(_tiny_spec(20_000), processes=2)
+    deadline = time.time() + 180
+    while jobs.status(run)["step"] < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    asked = time.time()
+    jobs.stop(run)
+    snap = jobs.wait(run, timeout=60)
+    assert snap["status"] == "stopped" and time.time() - asked < 20
+    assert snap["step"] < 20_000
+
+
+def test_eval_shards_generation_across_two_processes(tmp_path):
+    """`torchrun ... eval`: each rank generates its slice of the samples, rank 0 gathers and
+    measures; the FID is the one a single process gets from the same seeded samples."""
+    from playground.eval.fidelity import fidelity_metrics
+    from playground.loading import load_model
+
+    one = fidelity_metrics(load_model("cgan-fashion"), ["fid"], 500, 0, prefer="domain", shard=True)
+    out = tmp_path / "fid.json"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m",
+           "playground", "eval", "cgan-fashion", "--metrics", "fid", "--samples", "500", "--feature-net", "domain",
+           "--json", str(out)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    fid = json.loads(out.read_text())["metrics"]["fid"]
+    assert fid["generated_by"] == "2 process(es), sharded" and one["generated_by"] == "1 process(es), sharded"
+    assert fid["value"] == pytest.approx(one["values"]["frechet_inception_distance"], abs=1e-6)
+    assert r.stdout.count('"fid"') == 1                                  # one report, from rank 0

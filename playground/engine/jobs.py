@@ -27,6 +27,7 @@ from ..errors import PlaygroundError
 from ..registry import get_family
 from ..storage import TB_DIR
 from .config import make_config
+from .launch import train_processes
 from .trainer import TrainSpec, train
 
 
@@ -40,6 +41,12 @@ def _env_int(name: str, default: int) -> int:
 FORCE_STOP_S = 10.0
 
 
+def _gpu_count() -> int:
+    import torch
+
+    return max(1, torch.cuda.device_count())
+
+
 @dataclass
 class Limits:
     """Caps for public deployments, from PLAYGROUND_MAX_* environment variables."""
@@ -48,12 +55,14 @@ class Limits:
     max_resolution: int = 64
     max_concurrent: int = 1
     max_n_critic: int = 20
+    max_processes: int = 1               # local processes per run (torchrun); default: one per GPU
 
     @classmethod
     def from_env(cls) -> "Limits":
         return cls(_env_int("PLAYGROUND_MAX_STEPS", 20_000), _env_int("PLAYGROUND_MAX_BATCH", 256),
                    _env_int("PLAYGROUND_MAX_RESOLUTION", 64), _env_int("PLAYGROUND_MAX_JOBS", 1),
-                   _env_int("PLAYGROUND_MAX_N_CRITIC", 20))
+                   _env_int("PLAYGROUND_MAX_N_CRITIC", 20),
+                   _env_int("PLAYGROUND_MAX_PROCESSES", _gpu_count()))
 
 
 @dataclass
@@ -73,13 +82,15 @@ class RunState:
     started: float = field(default_factory=time.time)
     finished: float | None = None
     stop_requested: float | None = None
+    processes: int = 1                  # local training processes (torchrun) for this run
 
     def snapshot(self) -> dict:
         return {"id": self.id, "family": self.spec.family, "dataset": self.spec.dataset, "owner": self.owner,
                 "status": self.status, "step": self.step, "total": self.total,
                 "history": list(self.history), "grid": self.grid, "grid_step": self.grid_step,
                 "img_per_s": self.img_per_s, "eta_s": self.eta_s, "error": self.error,
-                "out": self.spec.out, "started": self.started, "finished": self.finished}
+                "out": self.spec.out, "started": self.started, "finished": self.finished,
+                "processes": self.processes}
 
 
 class JobManager:
@@ -134,8 +145,12 @@ class JobManager:
             raise PlaygroundError(f"run {run_id} belongs to another visitor: you can watch it, not {action} it")
         return state
 
-    def start(self, spec: TrainSpec, resume_id: str | None = None, owner: str = "") -> str:
+    def start(self, spec: TrainSpec, resume_id: str | None = None, owner: str = "", processes: int = 1) -> str:
+        """Start (or resume) a run in a worker thread; `processes` > 1 trains it with that many local
+        processes under torchrun (one per GPU)."""
         self.check_can_start(spec)
+        if not 1 <= processes <= self.limits.max_processes:
+            raise PlaygroundError(f"processes must be between 1 and {self.limits.max_processes} on this server")
         spec = dataclasses.replace(spec, max_resolution=self.limits.max_resolution)
         if resume_id:
             old = self._owned(resume_id, owner, "resume")
@@ -148,11 +163,12 @@ class JobManager:
             run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
             spec = dataclasses.replace(spec, out=str(self.runs_dir / run_id),
                                        logdir=str(self.runs_dir / TB_DIR / run_id))
-        state = RunState(run_id, spec, owner=owner, total=spec.steps)
+        state = RunState(run_id, spec, owner=owner, total=spec.steps, processes=processes)
         if resume_id:
             state.history = self.get(resume_id).history
         stop = threading.Event()
-        thread = threading.Thread(target=self._work, args=(state, stop), name=f"train-{run_id}", daemon=True)
+        thread = threading.Thread(target=self._work, args=(state, stop, processes), name=f"train-{run_id}",
+                                  daemon=True)
         with self._lock:
             self._runs[run_id], self._stops[run_id], self._threads[run_id] = state, stop, thread
         thread.start()
@@ -202,9 +218,10 @@ class JobManager:
 
     # ---- the worker ----
 
-    def _work(self, state: RunState, stop: threading.Event) -> None:
+    def _work(self, state: RunState, stop: threading.Event, processes: int = 1) -> None:
+        events = train(state.spec, stop) if processes == 1 else train_processes(state.spec, processes, stop)
         try:
-            for ev in train(state.spec, stop):
+            for ev in events:
                 with self._lock:
                     if state.status == "stopped (forced)":
                         continue              # given up on: its late events change nothing

@@ -74,6 +74,7 @@ class Event:
     image: np.ndarray | None = None     # uint8 [H, W, C] grid
     path: str | None = None
     message: str = ""
+    images: int = 0                     # real images consumed so far (all ranks): throughput
 
 
 def _fixed_inputs(family, G, seed: int, device) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -293,7 +294,7 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
                 values["eta_s"] = (spec.steps - s) / max(rate, 1e-9)
                 tb.scalars(s, values)
                 if dist.is_main:
-                    yield Event("step", s, spec.steps, values)
+                    yield Event("step", s, spec.steps, values, images=ctx.images_seen)
                 if dist.active and dist.any(stop is not None and stop.is_set()):
                     break
             if dist.is_main and (s % spec.sample_every == 0 or s == spec.steps):

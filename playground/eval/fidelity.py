@@ -13,6 +13,8 @@ No metric maths is re-implemented here.
 
 from __future__ import annotations
 
+import copy
+
 import hashlib
 import json
 import os
@@ -25,6 +27,7 @@ from torch import nn
 from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 
 from .. import checkpoint
+from ..engine.dist import Dist, from_env
 from ..data import load_dataset
 from ..errors import PlaygroundError
 from ..families.protocol import Kind
@@ -163,8 +166,11 @@ class GeneratorAdapter(nn.Module):
 
 
 def wrap(model: LoadedModel, rgb: bool, fixed_class: int | None = None):
+    """torch-fidelity moves what it is given to the GPU in place (`.cuda()`): give it a copy, so the
+    cached model that other metrics and the app use stays where it is."""
+    G = copy.deepcopy(model.G)
     return torch_fidelity.GenerativeModelModuleWrapper(
-        GeneratorAdapter(model.G, rgb, fixed_class, codes=model.kind is Kind.CODES), model.G.z_dim, "normal", 0)
+        GeneratorAdapter(G, rgb, fixed_class, codes=model.kind is Kind.CODES), G.z_dim, "normal", 0)
 
 
 # ---- the metric call ----
@@ -249,9 +255,38 @@ def real_floor(net: FeatureNet, dataset: str) -> dict:
     return floor
 
 
+def sharded_samples(model: LoadedModel, rgb: bool, n: int, seed: int, dist: Dist) -> torch.Tensor:
+    """n generated uint8 images, made in shards across torchrun ranks and gathered on every rank.
+
+    z for all n samples is drawn from `seed` (on the CPU, so any device and any world size agree);
+    rank r generates the contiguous slice [r*k, (r+1)*k) on its own device; one all_gather puts the
+    slices back in order. One process gives exactly what N processes gather."""
+    G = copy.deepcopy(model.G)
+    device = torch.device("cuda", dist.local_rank) if torch.cuda.is_available() else torch.device("cpu")
+    adapter = GeneratorAdapter(G.to(device), rgb, codes=model.kind is Kind.CODES)
+    z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))
+    k = -(-n // dist.world)                                  # ceil: every rank makes k (the last pads)
+    start = dist.rank * k
+    mine = z[start:start + k]
+    if len(mine) < k:
+        mine = torch.cat([mine, z[:k - len(mine)]])
+    adapter.offset = start                                    # class cycling continues across shards
+    x = torch.cat([adapter(mine[i:i + 500].to(device)) for i in range(0, k, 500)])
+    if dist.active:
+        parts = [torch.empty_like(x) for _ in range(dist.world)]
+        torch.distributed.all_gather(parts, x)
+        x = torch.cat(parts)
+    return x[:n].cpu()
+
+
 def fidelity_metrics(model: LoadedModel, metrics: list[str], n: int, seed: int,
-                     inception_weights: str | None = None, prefer: str = "auto") -> dict:
-    """Generated (n, torch-fidelity's seeded noise) vs the training split of the model's dataset."""
+                     inception_weights: str | None = None, prefer: str = "auto", shard: bool = False) -> dict:
+    """Generated (n) vs the training split of the model's dataset. Samples come from torch-fidelity's
+    seeded noise in one process; under torchrun (or with `shard`) from `sharded_samples`, and
+    rank 0 alone measures (other ranks return None)."""
+    dist = from_env(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+    if dist.active or shard:
+        return _measure_sharded(model, metrics, n, seed, inception_weights, prefer, dist)
     dataset = model.meta.get("dataset")
     if not dataset:
         raise PlaygroundError(f"{model.name} records no dataset: there is no real data to compare with")
@@ -279,6 +314,35 @@ def fidelity_metrics(model: LoadedModel, metrics: list[str], n: int, seed: int,
            "seed": seed, **net.provenance(), "real_vs_real_floor": real_floor(net, dataset)}
     if n_real_prc is not None:
         out["n_real_prc"] = n_real_prc
+    return out
+
+
+def _measure_sharded(model, metrics, n, seed, inception_weights, prefer, dist: Dist) -> dict | None:
+    dataset = model.meta.get("dataset")
+    if not dataset:
+        raise PlaygroundError(f"{model.name} records no dataset: there is no real data to compare with")
+    if n < MIN_SAMPLES:
+        raise PlaygroundError(f"n={n} is too small: FID/KID need at least {MIN_SAMPLES} samples")
+    net = FeatureNet(dataset, inception_weights, prefer)
+    fake = ImagesDataset(sharded_samples(model, net.rgb, n, seed, dist))
+    if not dist.is_main:
+        return None
+    real = _real(dataset, "train", net.rgb)
+    cuda = torch.cuda.is_available()
+    values = {}
+    main = [m for m in metrics if m != "prc"]
+    if main:
+        values.update(_pick(_calc(fake, real, main, net.name, net.weights, None, seed,
+                                  net.cache_name(dataset, "train"), cuda), main))
+    out = {"values": values, "n_generated": n, "n_real": len(real), "real_split": f"{dataset}/train",
+           "seed": seed, "generated_by": f"{dist.world} process(es), sharded", **net.provenance(),
+           "real_vs_real_floor": real_floor(net, dataset)}
+    if "prc" in metrics:
+        g = torch.Generator().manual_seed(seed)
+        sub = real.images[torch.randperm(len(real), generator=g)[:n]]
+        values.update(_pick(_calc(fake, ImagesDataset(sub), ["prc"], net.name, net.weights, None, seed, None,
+                                  cuda), ["prc"]))
+        out["n_real_prc"] = len(sub)
     return out
 
 

@@ -34,9 +34,10 @@ def code_accuracy(model: LoadedModel, n_per_code: int, seed: int) -> dict:
     g = torch.Generator().manual_seed(seed)
     K = G.num_classes
     counts = np.zeros((K, net.head.out_features), dtype=np.int64)
+    dev = next(G.parameters()).device               # inputs follow the model
     for k in range(K):
-        z = G.sample_latent(n_per_code, g)
-        x = G(z, torch.full((n_per_code,), k, dtype=torch.long))
+        z = G.sample_latent(n_per_code, g).to(dev)
+        x = G(z, torch.full((n_per_code,), k, dtype=torch.long, device=dev))
         pred = predict(net, x).numpy()
         counts[k] = np.bincount(pred, minlength=counts.shape[1])
     rows, cols = linear_sum_assignment(-counts)
@@ -62,6 +63,7 @@ def continuous_effects(model: LoadedModel, n: int = 200, steps: int = 9, seed: i
     _check(model)
     G = model.G
     g = torch.Generator().manual_seed(seed)
+    dev = next(G.parameters()).device
     base = G.sample_latent(n, g)
     base[:, G.noise_dim:] = 0
     cat = torch.randint(0, G.num_classes, (n,), generator=g)
@@ -72,7 +74,7 @@ def continuous_effects(model: LoadedModel, n: int = 200, steps: int = 9, seed: i
         for v in values:
             z = base.clone()
             z[:, G.noise_dim + i] = v
-            xs.append(G(z, cat))
+            xs.append(G(z.to(dev), cat.to(dev)).cpu())
             vs.append(torch.full((n,), float(v)))
         m = measures(torch.cat(xs))
         code = torch.cat(vs)

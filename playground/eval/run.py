@@ -6,6 +6,7 @@ calls them, so nothing in `eval` calls back up into the facade."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import torch
@@ -41,11 +42,12 @@ def conditional_accuracy(name: str, n_per_class: int, seed: int) -> dict:
         raise PlaygroundError(f"{name} records no training dataset, so no classifier can judge it")
     net, cmeta = load_classifier(dataset)
     g = torch.Generator().manual_seed(seed)
+    dev = next(model.G.parameters()).device          # inputs follow the model
     per_class = {}
     correct = 0
     for k in range(K):
-        z = torch.randn(n_per_class, model.G.z_dim, generator=g)
-        c = torch.full((n_per_class,), k, dtype=torch.long)
+        z = torch.randn(n_per_class, model.G.z_dim, generator=g).to(dev)   # drawn on the CPU: any device agrees
+        c = torch.full((n_per_class,), k, dtype=torch.long, device=dev)
         x = torch.cat([model.G(z[i:i + 500], c[i:i + 500]) for i in range(0, n_per_class, 500)])
         hits = (predict(net, x) == k).sum().item()
         per_class[model.class_names[k]] = round(hits / n_per_class, 4)
@@ -98,7 +100,10 @@ def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0
         from .fidelity import fidelity_metrics
 
         step(0.05, f"{', '.join(fid_like)} on {n} samples")
-        results.update(_fidelity_entries(fidelity_metrics(model, fid_like, n, seed, inception_weights, feature_net)))
+        res = fidelity_metrics(model, fid_like, n, seed, inception_weights, feature_net)
+        if res is None:  # a torchrun rank other than 0: it generated its shard, rank 0 measures
+            return {"model": name, "metrics": {}, "rank": int(os.environ.get("RANK", "0"))}
+        results.update(_fidelity_entries(res))
     for i, m in enumerate(x for x in metrics if x not in FIDELITY):
         step(0.5 + 0.4 * i / len(metrics), m)
         if m == "cond-acc":

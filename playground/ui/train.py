@@ -119,7 +119,8 @@ def _progress(snap: dict | None, others: list | None = None) -> str:
     bar = (f"<div style='background:#e5e7eb;border-radius:6px;height:14px'><div style='width:{pct:.1f}%;"
            f"background:#6366f1;height:14px;border-radius:6px'></div></div>")
     err = f"\n\n**Error:** {snap['error']}" if snap["error"] else ""
-    return (f"{bar}\n\n**{snap['status']}** · run `{snap['id']}` · {snap['family']} on {snap['dataset']} · "
+    procs = f" · {snap['processes']} processes" if snap.get("processes", 1) > 1 else ""
+    return (f"{bar}\n\n**{snap['status']}** · run `{snap['id']}` · {snap['family']} on {snap['dataset']}{procs} · "
             f"step {snap['step']}/{snap['total']} · {snap['img_per_s']:.0f} img/s · ETA {eta_txt}{err}")
 
 
@@ -163,6 +164,10 @@ def _build_image(ctx) -> None:
             with gr.Row():
                 device = gr.Radio(["auto", "cpu", "cuda"], value="auto", label="device")
                 augment = gr.Checkbox(False, label="DiffAugment")
+            # several GPUs: one run in N local processes (torchrun, data-parallel); hidden with one device
+            top = ctx.jobs.limits.max_processes
+            processes = gr.Slider(1, max(top, 2), value=1, step=1, visible=top > 1, elem_id="tr-processes",
+                                  label="processes (one per GPU; the batch is split across them)")
             with gr.Row():
                 start = gr.Button("Start", variant="primary", elem_id="tr-start")
                 stop = gr.Button("Stop", variant="stop", elem_id="tr-stop")
@@ -191,10 +196,10 @@ def _build_image(ctx) -> None:
     timer = gr.Timer(1.0)
 
     settings = [family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed,
-                device, augment]
+                device, augment, processes]
 
     @user_errors
-    def do_start(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, request: gr.Request = None):
+    def do_start(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, processes=1, request: gr.Request = None):
         values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment)
         spec = _spec(ctx, *values)
         ctx.jobs.check_can_start(spec)               # refuse before unpacking anything
@@ -206,7 +211,7 @@ def _build_image(ctx) -> None:
             spec = dataclasses.replace(spec, dataset=f"folder:{data}", command=f"(web UI) train {spec.family} "
                                        "on an uploaded zip of images")
         try:
-            run_id = ctx.jobs.start(spec, owner=owner_of(request))
+            run_id = ctx.jobs.start(spec, owner=owner_of(request), processes=int(processes or 1))
         except PlaygroundError:
             if data is not None:
                 shutil.rmtree(data, ignore_errors=True)
@@ -215,7 +220,7 @@ def _build_image(ctx) -> None:
         return _progress(ctx.jobs.status(run_id))
 
     @user_errors
-    def do_resume(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, request: gr.Request = None):
+    def do_resume(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, processes=1, request: gr.Request = None):
         values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment)
         snap = ctx.jobs.status(owner=owner_of(request))
         if snap is None:
@@ -225,7 +230,7 @@ def _build_image(ctx) -> None:
                                    overrides={})
         if spec.steps <= snap["step"]:
             raise PlaygroundError(f"set steps above {snap['step']} to resume (it is the new total)")
-        ctx.jobs.start(spec, resume_id=snap["id"], owner=owner_of(request))
+        ctx.jobs.start(spec, resume_id=snap["id"], owner=owner_of(request), processes=int(processes or 1))
         return _progress(ctx.jobs.status(snap["id"]))
 
     @user_errors
