@@ -249,3 +249,33 @@ def test_eval_shards_generation_across_two_processes(tmp_path):
     assert fid["generated_by"] == "2 process(es), sharded" and one["generated_by"] == "1 process(es), sharded"
     assert fid["value"] == pytest.approx(one["values"]["frechet_inception_distance"], abs=1e-6)
     assert r.stdout.count('"fid"') == 1                                  # one report, from rank 0
+
+
+def test_train_tab_starts_a_run_in_two_processes(tmp_path, monkeypatch):
+    """With more than one device (here: PLAYGROUND_MAX_PROCESSES=2 on CPU, gloo) the Train tab's
+    processes slider starts one run in that many torchrun processes; with one device it is hidden."""
+    import time
+
+    from gradio_client import Client
+
+    from playground.ui.app import build_app
+    from conftest import serve
+
+    monkeypatch.setenv("PLAYGROUND_MAX_PROCESSES", "2")
+    demo = build_app(runs_dir=str(tmp_path / "runs"))
+    try:
+        client = Client(serve(demo), verbose=False)
+        args = ["cgan", "mnist5k", None, "ns", 2e-4, 0.5, 0.999, 1, 0.01, 10, 16, 20, 0.0, 0, "cpu", False, 2]
+        assert "cgan on mnist5k" in client.predict(*args, api_name="/train_start")
+        deadline, text = time.time() + 240, ""
+        while time.time() < deadline and "**finished**" not in text:
+            time.sleep(1)
+            text = client.predict(api_name="/train_status")[0]
+        assert "**finished**" in text and "2 processes" in text and "step 20/20" in text
+    finally:
+        demo.close()
+    slider = [c for c in demo.blocks.values() if getattr(c, "elem_id", None) == "tr-processes"][0]
+    assert slider.visible and slider.maximum == 2
+    monkeypatch.delenv("PLAYGROUND_MAX_PROCESSES")
+    one = build_app(runs_dir=str(tmp_path / "runs1"))
+    assert not [c for c in one.blocks.values() if getattr(c, "elem_id", None) == "tr-processes"][0].visible
