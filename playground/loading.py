@@ -6,7 +6,7 @@ ask to decide whether they can use it."""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -26,6 +26,7 @@ class LoadedModel:
     family: str
     G: torch.nn.Module
     meta: dict                      # the whole config.json
+    inference: dict = field(default_factory=dict)   # per-device choices made on first use (bf16 check)
 
     @property
     def kind(self) -> Kind:

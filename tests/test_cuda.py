@@ -91,3 +91,18 @@ def test_ddp_nccl_two_devices(tmp_path):
 
     meta = json.loads((tmp_path / "run" / "config.json").read_text())
     assert meta["world_size"] == 2 and meta["batchnorm"] == "synchronised"
+
+
+def test_bf16_inference_where_it_holds():
+    from playground.loading import load_model
+
+    gpu = load_model("cgan-fashion", "cuda")
+    api_images = api.sample("cgan-fashion", 8, 3, labels=list(range(8)))   # CPU, fp32
+    from playground.capabilities.sampling import generate, latents
+
+    out = generate(gpu, latents(gpu, 8, 3), torch.arange(8))
+    assert gpu.inference["bf16"]["bf16_ok"]
+    assert np.abs(out.astype(int) - api_images.astype(int)).mean() < 1.0
+    style = load_model("stylegan-fashion", "cuda")
+    generate(style, latents(style, 4, 0), None)
+    assert not style.inference["bf16"]["bf16_ok"]                          # stays fp32

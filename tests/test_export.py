@@ -74,3 +74,16 @@ def test_export_refuses_bad_requests(tmp_path):
         api.export("cgan-fashion", "onnx", str(tmp_path / "g.pt"))
     with pytest.raises(PlaygroundError):
         api.export("no-such-model", "onnx", str(tmp_path / "g.onnx"))
+
+
+def test_bf16_inference_check_keeps_quality():
+    """The check that decides bf16 inference on a GPU, run with the CPU's bf16: the MLP/conv
+    generators pass, StyleGAN (weight demodulation) does not and stays fp32. On the CPU the app
+    itself always infers in fp32."""
+    from playground.capabilities.precision import autocast, measure
+
+    ok = measure(load_model("cgan-fashion"), "cpu")
+    assert ok["bf16_ok"] and ok["mean"] < 0.5
+    style = measure(load_model("stylegan-fashion"), "cpu")
+    assert not style["bf16_ok"] and style["max"] > 10
+    assert type(autocast(load_model("cgan-fashion"))).__name__ == "nullcontext"   # CPU: fp32

@@ -6,6 +6,7 @@
     translation.py  translator: image -> image between two domains
     upscaling.py    upscaler: x4 super-resolution, tiled; the check against ground truth
     export.py       every kind: the generator as ONNX (checked with onnxruntime) or TorchScript
+    precision.py    every kind: bf16 inference on a GPU where a measured check says images hold
 
 Each module declares `KINDS` and refuses a model of another kind (`LoadedModel.require`). Adding a
 kind means adding a module here and a facade function in api.py.

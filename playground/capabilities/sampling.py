@@ -15,6 +15,7 @@ from ..errors import PlaygroundError
 from ..families.protocol import NOISE_KINDS, Kind
 from ..imaging import to_uint8
 from ..loading import LoadedModel
+from .precision import autocast
 from .checks import check_n_seed
 
 KINDS = NOISE_KINDS
@@ -69,8 +70,9 @@ def with_controls(model: LoadedModel, z: torch.Tensor, controls: dict) -> torch.
 @torch.inference_mode()
 def generate(model: LoadedModel, z: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
     dev = next(model.G.parameters()).device
-    x = model.G(z.to(dev)) if c is None else model.G(z.to(dev), c.to(dev))
-    return to_uint8(x).numpy()
+    with autocast(model):
+        x = model.G(z.to(dev)) if c is None else model.G(z.to(dev), c.to(dev))
+    return to_uint8(x.float()).numpy()
 
 
 def sample_with_labels(model: LoadedModel, n: int, seed: int, labels: Sequence[int] | None = None,

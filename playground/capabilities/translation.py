@@ -9,6 +9,7 @@ from ..errors import PlaygroundError
 from ..families.protocol import Kind
 from ..imaging import grid, to_uint8
 from ..loading import LoadedModel
+from .precision import autocast
 from .checks import check_n_seed
 
 KINDS = (Kind.TRANSLATOR,)
@@ -33,8 +34,9 @@ def translate(model: LoadedModel, image, direction: str = "a2b") -> dict:
     dev = next(T.parameters()).device
     x = torch.from_numpy(arr.copy()).permute(2, 0, 1).unsqueeze(0).float().div(127.5).sub(1).to(dev)
     back = "b2a" if direction == "a2b" else "a2b"
-    y = T(x, direction)
-    rec = T(y, back)
+    with autocast(model):
+        y = T(x, direction).float()
+        rec = T(y, back).float()
     src, dst = (T.domain_names if direction == "a2b" else T.domain_names[::-1])
     return {"input": arr, "translated": to_uint8(y).numpy()[0], "reconstructed": to_uint8(rec).numpy()[0],
             "source": src, "target": dst, "conversions": steps or ["none: the image already matched"]}

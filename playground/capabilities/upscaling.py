@@ -14,6 +14,7 @@ from ..families.protocol import Kind
 from ..families.srgan import bicubic_down, bicubic_up
 from ..imaging import to_uint8
 from ..loading import LoadedModel
+from .precision import autocast
 
 KINDS = (Kind.UPSCALER,)
 
@@ -60,7 +61,8 @@ def upscale(model: LoadedModel, image, tile: int = 128) -> dict:
                               f"{limit:,} pixels (PLAYGROUND_SR_MAX_PIXELS)")
     arr = np.asarray(im, dtype=np.uint8)
     lr = _to_tensor(arr, next(G.parameters()).device)
-    sr = sr_tiled(G, lr, tile=tile).clamp(-1, 1)
+    with autocast(model):        # bf16 on a GPU where the check passes; fp32 on the CPU
+        sr = sr_tiled(G, lr, tile=tile).float().clamp(-1, 1)
     return {"sr": to_uint8(sr).numpy()[0], "bicubic": to_uint8(bicubic_up(lr, G.scale)).numpy()[0],
             "conversions": steps or ["none: the image was already 8-bit RGB"],
             "input_size": im.size, "output_size": (im.size[0] * G.scale, im.size[1] * G.scale)}
