@@ -104,6 +104,15 @@ def sample(name: str, n: int, seed: int, labels: Sequence[int] | None = None, **
     return sample_with_labels(name, n, seed, labels, **controls)[0]
 
 
+def attention_overlay(name: str, seed: int, label: int | None, x: int, y: int,
+                      truncation: float | None = None) -> dict:
+    """Where pixel (x, y) of the sample (seed, label) looks in G's self-attention layer; see
+    capabilities/attention.py. Models with the "attention" feature (SAGAN, BigGAN)."""
+    from .capabilities.attention import attention_overlay as _overlay
+
+    return _overlay(load(name), seed, label, x, y, truncation)
+
+
 def interpolate(name: str, seed_a: int, seed_b: int, steps: int = 10, label: int | None = None) -> np.ndarray:
     """Spherical interpolation between the latents of two seeds: uint8 [steps, H, W, C]."""
     return sampling.interpolate(load(name), seed_a, seed_b, steps, label)

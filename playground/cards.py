@@ -32,7 +32,7 @@ def _metric_lines(metrics: dict) -> list[str]:
             continue
         lines.append(f"### {name}: **{m['value']}**\n")
         for k, v in m.items():
-            if k in ("value",):
+            if k in ("value", "curve"):   # the truncation curve has its own table and plot
                 continue
             lines.append(f"- {k}: {v}")
         lines.append("")
@@ -95,6 +95,65 @@ def _infogan_figures(name: str, path: Path, meta: dict) -> list[str]:
     return lines
 
 
+def _truncation_figures(name: str, path: Path, meta: dict) -> list[str]:
+    """Samples at several thresholds and the measured trade-off curve (when evaluated)."""
+    model = load(name)
+    K = model.num_classes or 1
+    thresholds = [0.25, 0.5, 1.0, 2.0, None]
+    rows = [sampling.sample_with_labels(model, K, GRID_SEED, labels=list(range(K)) if model.num_classes else None,
+                                        truncation=t)[0] for t in thresholds]
+    to_pil(grid(np.concatenate(rows), nrow=K)).save(path / "truncation-samples.png")
+    lines = ["## Truncation", "", f"Rows: threshold {', '.join(str(t) for t in thresholds[:-1])}, then none; "
+             f"one sample per class, seed {GRID_SEED} (every |z_i| redrawn until below the threshold).", "",
+             "![truncation samples](truncation-samples.png)", ""]
+    curve = meta.get("metrics", {}).get("truncation", {}).get("curve")
+    if not curve:
+        return lines + ["Trade-off curve: not measured yet (`eval NAME --metrics truncation --write-card`).", ""]
+    _plot_curve(curve, path / "truncation-curve.png")
+    lines += ["### Measured trade-off", "", "![truncation curve](truncation-curve.png)", "",
+              "| threshold | FID | IS | precision | recall |", "|---|---|---|---|---|"]
+    lines += [f"| {'none' if r['threshold'] is None else r['threshold']} | {r['fid']} | {r['isc']} | "
+              f"{r['precision']} | {r['recall']} |" for r in curve]
+    return lines + [""]
+
+
+def _plot_curve(curve: list[dict], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = [r for r in curve if r["threshold"] is not None]
+    t = [r["threshold"] for r in pts]
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    ax.plot(t, [r["fid"] for r in pts], "o-", color="#6366f1", label="FID")
+    ax.set_xlabel("truncation threshold"), ax.set_ylabel("FID (domain features)")
+    ax2 = ax.twinx()
+    for k, c in (("precision", "#16a34a"), ("recall", "#dc2626")):
+        ax2.plot(t, [r[k] for r in pts], "s--", color=c, label=k)
+    ax2.set_ylabel("precision / recall"), ax2.set_ylim(0, 1)
+    fig.legend(loc="upper center", ncol=3, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+
+
+def _attention_figure(name: str, path: Path) -> list[str]:
+    """SAGAN's figure 1: a sample and, for three query pixels, where each looks."""
+    from .capabilities.attention import attention_overlay
+
+    model = load(name)
+    size = model.G.source_resolution
+    queries = [(size // 2, size // 3), (size // 4, size // 2), (3 * size // 4, 3 * size // 4)]
+    label = 0 if model.num_classes else None
+    res = [attention_overlay(model, GRID_SEED, label, x, y) for x, y in queries]
+    sample = res[0]["sample"] if res[0]["sample"].shape[2] == 3 else res[0]["sample"].repeat(3, axis=2)
+    to_pil(grid(np.stack([sample] + [r["overlay"] for r in res]), nrow=4)).save(path / "attention.png")
+    return ["## Self-attention", "", f"A sample (seed {GRID_SEED}, class 0) and the attention of three query pixels "
+            f"{queries} (green) in G's self-attention layer (red-yellow: where its features come from).", "",
+            "![attention](attention.png)", ""]
+
+
 def write_card(name: str) -> Path:
     path = resolve_model(name)
     meta = checkpoint.read_config(path)
@@ -118,6 +177,10 @@ def write_card(name: str) -> Path:
         lines += _stylegan_figures(name, path)
     if family.kind is Kind.CODES:
         lines += _infogan_figures(name, path, meta)
+    if "truncation" in family.features:
+        lines += _truncation_figures(name, path, meta)
+    if "attention" in family.features:
+        lines += _attention_figure(name, path)
     lines += ["## Use it without this project", "", *export_usage(family.kind), ""]
     card = path / "card.md"
     card.write_text("\n".join(lines))

@@ -40,6 +40,11 @@ class LoadedModel:
         return self
 
     @property
+    def features(self) -> tuple[str, ...]:
+        """Generator features beyond the kind (Family.features): "truncation", "attention"."""
+        return get_family(self.family).features
+
+    @property
     def num_classes(self) -> int:
         return self.G.num_classes
 

@@ -35,6 +35,19 @@ def g_hinge(fake_logits: torch.Tensor) -> torch.Tensor:
     return -fake_logits.mean()
 
 
+def orthogonal_regularisation(weights, beta: float = 1e-4) -> torch.Tensor:
+    """BigGAN's off-diagonal orthogonal regulariser: beta * sum ||W^T W * (1 - I)||_F^2 over the
+    weights (each flattened to [out, in*k*k], W W^T between filters). Zero for orthogonal W; unlike
+    full orthogonality it leaves the filters' norms free."""
+    total = 0.0
+    for w in weights:
+        w = w.flatten(1)                                             # [out, fan_in]
+        gram = w @ w.t()                                              # [out, out]
+        off = gram * (1 - torch.eye(gram.size(0), device=w.device, dtype=w.dtype))
+        total = total + off.pow(2).sum()
+    return beta * total
+
+
 # ---- Wasserstein (WGAN / WGAN-GP) ----
 
 def d_wasserstein(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:

@@ -22,6 +22,8 @@ FAMILY_MODULES: tuple[tuple[str, str], ...] = (
     ("cyclegan", "playground.families.cyclegan"),
     ("srgan", "playground.families.srgan"),
     ("stylegan", "playground.families.stylegan"),
+    ("sagan", "playground.families.sagan"),
+    ("biggan", "playground.families.biggan"),
 )
 
 # name -> (checkpoint folder under checkpoints/, one-line description)
@@ -37,6 +39,7 @@ SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
     ("srresnet-x4", "srresnet-x4", "SRResNet x4 (pixel loss), scikit-image photos"),
     ("srgan-x4", "srgan-x4", "SRGAN x4 (adversarial + D-feature content loss), scikit-image photos"),
     ("stylegan-fashion", "stylegan-fashion", "StyleGAN2-style, Fashion-MNIST padded to 32x32"),
+    ("biggan-fashion", "biggan-fashion", "BigGAN (self-attention, projection D, truncation), Fashion-MNIST padded to 32x32"),
 )
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"

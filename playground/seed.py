@@ -89,3 +89,20 @@ class BatchRNG:
 def as_batch_rng(g: "torch.Generator | BatchRNG") -> BatchRNG:
     """Model code takes either a plain generator (sampling) or the trainer's BatchRNG."""
     return g if isinstance(g, BatchRNG) else BatchRNG(g)
+
+
+TRUNCATION_RANGE = (0.04, 10.0)
+
+
+def truncated_normal(n: int, dim: int, threshold: float, g: torch.Generator) -> torch.Tensor:
+    """[n, dim] N(0, 1) draws, each entry redrawn from `g` until |z_i| <= threshold (BigGAN's
+    truncation trick). Deterministic for a generator state; never returns |z_i| > threshold."""
+    lo, hi = TRUNCATION_RANGE
+    if not lo <= threshold <= hi:  # also refuses NaN
+        raise ValueError(f"truncation threshold must be between {lo} and {hi}, got {threshold}")
+    z = torch.randn(n, dim, generator=g)
+    bad = z.abs() > threshold
+    while bad.any():
+        z[bad] = torch.randn(int(bad.sum()), generator=g)
+        bad = z.abs() > threshold
+    return z

@@ -140,7 +140,7 @@ def test_ema_averages_weights_and_copies_w_avg():
 
 def test_prepare_dataset_pads_and_records_source_size():
     ds = ImageDataset(torch.full((4, 1, 28, 28), 255, dtype=torch.uint8), None, "x")
-    cfg, padded = stylegan.prepare_dataset(tiny_cfg(), ds)
+    cfg, padded = stylegan.FAMILY.prepare_dataset(tiny_cfg(), ds)
     assert padded.shape == (1, 32, 32) and cfg.source_resolution == 28
     assert padded.images[:, :, :2].sum() == 0 and padded.images[:, :, 2:30, 2:30].min() == 255
     G = stylegan.build_generator(dataclasses.replace(cfg, img_resolution=32))

@@ -2,6 +2,7 @@
 
     sampling.py     sampler, conditional, codes, style: z (and labels) -> images, interpolation
     codes.py        codes: InfoGAN's latent-code sweeps
+    attention.py    models with self-attention (SAGAN, BigGAN): a query pixel's attention map
     style.py        style: style mixing, truncation strips, latent walks
     translation.py  translator: image -> image between two domains
     upscaling.py    upscaler: x4 super-resolution, tiled; the check against ground truth

@@ -15,8 +15,9 @@ from ..errors import PlaygroundError
 from ..families.protocol import NOISE_KINDS, Kind
 from ..imaging import to_uint8
 from ..loading import LoadedModel
-from .precision import autocast
+from ..seed import truncated_normal
 from .checks import check_n_seed
+from .precision import autocast
 
 KINDS = NOISE_KINDS
 
@@ -46,9 +47,17 @@ def labels_for(model: LoadedModel, n: int, labels: Sequence[int] | None) -> torc
     return c
 
 
-def latents(model: LoadedModel, n: int, seed: int) -> torch.Tensor:
-    """z for a seed: a private CPU generator, so the same seed gives the same z on any device."""
+def latents(model: LoadedModel, n: int, seed: int, truncation: float | None = None) -> torch.Tensor:
+    """z for a seed: a private CPU generator, so the same seed gives the same z on any device.
+    `truncation` (models with the "truncation" feature): every |z_i| at most that threshold."""
     g = torch.Generator().manual_seed(int(seed))
+    if truncation is not None:
+        if "truncation" not in model.features:
+            raise PlaygroundError(f"{model.name} ({model.family}) has no truncation control")
+        try:
+            return truncated_normal(n, model.G.z_dim, float(truncation), g)
+        except (TypeError, ValueError) as e:
+            raise PlaygroundError(str(e)) from None
     if model.kind is Kind.CODES:  # noise plus uniform codes
         return model.G.sample_latent(n, g)
     return torch.randn(n, model.G.z_dim, generator=g)
@@ -80,7 +89,8 @@ def sample_with_labels(model: LoadedModel, n: int, seed: int, labels: Sequence[i
     check_n_seed(n, seed)
     _check(model)
     c = labels_for(model, n, labels)
-    images = generate(model, with_controls(model, latents(model, n, seed), controls), c)
+    z = latents(model, n, seed, controls.pop("truncation", None))
+    images = generate(model, with_controls(model, z, controls), c)
     return images, (None if c is None else c.numpy())
 
 

@@ -35,6 +35,11 @@ class ImageDataset:
         labels = None if self.labels is None else self.labels[idx]
         return ImageDataset(self.images[idx], labels, name or self.name, list(self.class_names))
 
+    def padded_to_power_of_two(self) -> tuple[int, "ImageDataset"]:
+        """(the original size, the images zero-padded to the next power of two >= 8): 28 -> 32."""
+        size = self.images.shape[-1]
+        return size, self.pad_to(max(8, 1 << (size - 1).bit_length()))
+
     def pad_to(self, size: int) -> "ImageDataset":
         """Zero-pad (black background) square images up to `size`, e.g. 28 -> 32."""
         h = self.images.shape[-1]

@@ -42,7 +42,7 @@ def _check_value(key: str, value: Any) -> None:
         raise PlaygroundError(f"{key} must be in [0, 1), got {value}")
     if key == "n_critic" and value < 1:
         raise PlaygroundError(f"n_critic must be at least 1, got {value}")
-    if value < 0 and (key.startswith(("lambda", "clip", "gp_", "r1_", "pool", "adv_", "content_"))):
+    if value < 0 and (key.startswith(("lambda", "clip", "gp_", "r1_", "pool", "adv_", "content_", "ortho"))):
         raise PlaygroundError(f"{key} must not be negative, got {value}")
 
 

@@ -27,8 +27,11 @@ def _call(net, x, c):
 
 def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: float = 0.0,
                      gp_weight: float = 0.0,
-                     after_d: Callable[[StepContext], None] | None = None) -> dict[str, torch.Tensor]:
+                     after_d: Callable[[StepContext], None] | None = None,
+                     g_regulariser: Callable[[], torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
     """n_critic D updates then one G update. Returns detached scalars.
+
+    `g_regulariser()` (e.g. BigGAN's orthogonal term) is added to G's loss and logged as G/reg.
 
     With n_critic == 1 the fake batch of the G update is reused (detached) for the D update, as
     the reference CGAN does: one G forward per step instead of two.
@@ -62,6 +65,13 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
         if loss == "wasserstein":
             out["W_dist"] = (d_real.detach().mean() - d_fake.detach().mean())
 
+    def with_reg(g_loss):
+        if g_regulariser is None:
+            return g_loss
+        reg = g_regulariser()
+        out["G/reg"] = reg.detach()
+        return g_loss + reg
+
     def g_forward(n, c=None):
         c = _fake_labels(ctx, n, K) if c is None else c
         return _call(G, ctx.randn(n, G.z_dim), c), c
@@ -76,12 +86,12 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
         n = real.size(0)
         fake, c_fake = g_forward(n)
         g_loss = g_loss_fn(_call(D, ctx.augment(fake), c_fake))
-        ctx.update("G", g_loss)
+        ctx.update("G", with_reg(g_loss))
     else:
         real, c_real = ctx.next_batch()
         fake, c_fake = g_forward(real.size(0))
         g_loss = g_loss_fn(_call(D, ctx.augment(fake), c_fake))
-        ctx.update("G", g_loss)      # gradients reach G's weights only, never D's
+        ctx.update("G", with_reg(g_loss))      # gradients reach G's weights only, never D's
         d_update(real, c_real, fake.detach(), c_fake)
     out["G/loss"] = g_loss.detach()
     return out
@@ -90,3 +100,9 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
 def adam_for(nets: dict, lr: float, betas: tuple[float, float], names=("G", "D")) -> dict:
     """One Adam per named net, same hyperparameters: what most families want."""
     return {k: torch.optim.Adam(nets[k].parameters(), lr=lr, betas=betas) for k in names}
+
+
+def ttur_adam(nets: dict, lr_G: float, lr_D: float, betas: tuple[float, float]) -> dict:
+    """Two time-scales (Heusel et al. 2017): G and D each with its own learning rate."""
+    return {"G": torch.optim.Adam(nets["G"].parameters(), lr=lr_G, betas=betas),
+            "D": torch.optim.Adam(nets["D"].parameters(), lr=lr_D, betas=betas)}

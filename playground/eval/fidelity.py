@@ -32,6 +32,7 @@ from ..data import load_dataset
 from ..errors import PlaygroundError
 from ..families.protocol import Kind
 from ..loading import LoadedModel
+from ..seed import truncated_normal
 from .classifier import classifier_dir, load_classifier
 
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
@@ -255,7 +256,8 @@ def real_floor(net: FeatureNet, dataset: str) -> dict:
     return floor
 
 
-def sharded_samples(model: LoadedModel, rgb: bool, n: int, seed: int, dist: Dist) -> torch.Tensor:
+def sharded_samples(model: LoadedModel, rgb: bool, n: int, seed: int, dist: Dist,
+                    truncation: float | None = None) -> torch.Tensor:
     """n generated uint8 images, made in shards across torchrun ranks and gathered on every rank.
 
     z for all n samples is drawn from `seed` (on the CPU, so any device and any world size agree);
@@ -264,7 +266,8 @@ def sharded_samples(model: LoadedModel, rgb: bool, n: int, seed: int, dist: Dist
     G = copy.deepcopy(model.G)
     device = torch.device("cuda", dist.local_rank) if torch.cuda.is_available() else torch.device("cpu")
     adapter = GeneratorAdapter(G.to(device), rgb, codes=model.kind is Kind.CODES)
-    z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed))
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, G.z_dim, generator=g) if truncation is None else truncated_normal(n, G.z_dim, truncation, g)
     k = -(-n // dist.world)                                  # ceil: every rank makes k (the last pads)
     start = dist.rank * k
     mine = z[start:start + k]
@@ -344,6 +347,36 @@ def _measure_sharded(model, metrics, n, seed, inception_weights, prefer, dist: D
                                   cuda), ["prc"]))
         out["n_real_prc"] = len(sub)
     return out
+
+
+TRUNCATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
+def truncation_curve(model: LoadedModel, n: int, seed: int, inception_weights: str | None = None,
+                     prefer: str = "auto") -> dict:
+    """FID, IS and precision/recall of n samples at each truncation threshold (and without one):
+    BigGAN's fidelity-variety trade-off, measured. Class-balanced samples, the same seed for all."""
+    if "truncation" not in model.features:
+        raise PlaygroundError(f"{model.name} ({model.family}) has no truncation control")
+    dataset = model.meta["dataset"]
+    net = FeatureNet(dataset, inception_weights, prefer)
+    real = _real(dataset, "train", net.rgb)
+    sub = real.images[torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[:n]]
+    cuda = torch.cuda.is_available()
+    curve = []
+    for t in (*TRUNCATIONS, None):
+        fake = ImagesDataset(sharded_samples(model, net.rgb, n, seed, Dist(), truncation=t))
+        main = _pick(_calc(fake, real, ["fid", "isc"], net.name, net.weights, None, seed,
+                           net.cache_name(dataset, "train"), cuda), ["fid", "isc"])
+        prc = _pick(_calc(fake, ImagesDataset(sub), ["prc"], net.name, net.weights, None, seed, None, cuda), ["prc"])
+        curve.append({"threshold": t, "fid": round(main["frechet_inception_distance"], 3),
+                      "isc": round(main["inception_score_mean"], 3), "precision": round(prc["precision"], 4),
+                      "recall": round(prc["recall"], 4)})
+    best = min(curve, key=lambda r: r["fid"])
+    where = "no truncation" if best["threshold"] is None else f"threshold {best['threshold']}"
+    return {"value": f"best FID {best['fid']} at {where}", "curve": curve, "n_generated": n,
+            "n_real": len(real), "real_split": f"{dataset}/train", "seed": seed, **net.provenance(),
+            "real_vs_real_floor": real_floor(net, dataset)}
 
 
 def per_class_fid(model: LoadedModel, n: int, seed: int, inception_weights: str | None = None,

@@ -58,7 +58,7 @@ def conditional_accuracy(name: str, n_per_class: int, seed: int) -> dict:
 
 
 FIDELITY = ("fid", "isc", "kid", "prc")
-METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing")
+METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing", "truncation")
 
 
 def check_request(metrics: list[str], n: int) -> None:
@@ -128,6 +128,10 @@ def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0
             net, cmeta = load_classifier(model.meta["dataset"])
             results[m] = {**mixing_rates(model, min(n, 5000), seed),
                           **classifier_provenance(model.meta["dataset"].split(":")[0], net, cmeta)}
+        elif m == "truncation":
+            from .fidelity import truncation_curve
+
+            results[m] = truncation_curve(model, min(n, 5000), seed, inception_weights, feature_net)
         elif m == "per-class-fid":
             from .fidelity import per_class_fid
 

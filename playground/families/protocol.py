@@ -68,6 +68,16 @@ class AdamConfig(BaseConfig):
     beta2: float = 0.999
 
 
+@dataclass
+class TTURConfig(BaseConfig):
+    """Two time-scales (SAGAN, BigGAN): D learns 4x faster than G; Adam betas (0, 0.9)."""
+
+    lr_G: float = 1e-4
+    lr_D: float = 4e-4
+    beta1: float = 0.0
+    beta2: float = 0.9
+
+
 @runtime_checkable
 class Generator(Protocol):
     """The generator contract every kind shares (DESIGN.md)."""
@@ -115,6 +125,14 @@ def _same(cfg, *_):
     return cfg
 
 
+def pad_to_power_of_two(cfg, ds):
+    """A `prepare_dataset` hook for nets that double their resolution from 4x4: zero-pad the
+    images to the next power of two (28 -> 32) and record the data's own size in the config's
+    `source_resolution` (evaluation crops generated images back to it)."""
+    size, ds = ds.padded_to_power_of_two()
+    return dataclasses.replace(cfg, source_resolution=size), ds
+
+
 @dataclass(frozen=True)
 class Family:
     """What the engine, api and UI may use of a family. Optional hooks have working defaults."""
@@ -138,6 +156,9 @@ class Family:
     preview: Callable[[Any, torch.nn.Module], np.ndarray] | None = None
     # saved config dict -> lines for the model card: what the config alone does not say plainly
     describe: Callable[[dict], list[str]] = lambda cfg: []
+    # generator features beyond the kind's contract, which capabilities and tabs offer when listed:
+    # "truncation" (sampling with |z| <= threshold), "attention" (self-attention maps to look at)
+    features: tuple[str, ...] = ()
     # cfg -> the nets `--compile` may compile: those never differentiated twice (no GP / R1 through them)
     compilable: Callable[[Any], tuple[str, ...]] = lambda cfg: ("G",)
 

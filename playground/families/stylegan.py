@@ -14,7 +14,6 @@ in the paper's figure 3, where 4-8 / 16-32 / 64-1024 split a 1024 model).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -22,7 +21,7 @@ import torch
 
 from .. import losses
 from ..nn.style import StyleDiscriminator, StyleGenerator
-from .protocol import AdamConfig, Family, Kind
+from .protocol import AdamConfig, Family, Kind, pad_to_power_of_two
 
 
 @dataclass
@@ -43,13 +42,6 @@ class Config(AdamConfig):
     w_avg_beta: float = 0.995
 
     DERIVED: ClassVar[tuple[str, ...]] = AdamConfig.DERIVED + ("source_resolution",)
-
-
-def prepare_dataset(cfg: Config, ds):
-    """Pad to the next power of two (>= 8) and record the original size."""
-    size = ds.shape[-1]
-    target = max(8, 1 << (size - 1).bit_length())
-    return dataclasses.replace(cfg, source_resolution=size), ds.pad_to(target)
 
 
 def build_generator(cfg: Config) -> StyleGenerator:
@@ -132,5 +124,5 @@ def describe(cfg: dict) -> list[str]:
 
 
 FAMILY = Family(name="stylegan", kind=Kind.STYLE, Config=Config, build=build, build_generator=build_generator,
-                optimizers=optimizers, train_step=train_step, prepare_dataset=prepare_dataset,
+                optimizers=optimizers, train_step=train_step, prepare_dataset=pad_to_power_of_two,
                 describe=describe)

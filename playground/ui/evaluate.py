@@ -9,7 +9,8 @@ from .. import api
 from ..errors import PlaygroundError
 from .common import owner_of, parse_seed, user_errors
 
-METRICS = ["fid", "isc", "kid", "prc", "cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing"]
+METRICS = ["fid", "isc", "kid", "prc", "cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing",
+           "truncation"]
 COLUMNS = ["metric", "value", "feature network", "weights sha256", "generated", "real", "real split",
            "real-vs-real floor (FID)", "seed"]
 
@@ -32,6 +33,30 @@ def recorded(model: str | None) -> pd.DataFrame:
     return pd.DataFrame(rows({"metrics": measured}), columns=COLUMNS)
 
 
+def _frames(curve: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The truncation trade-off as two long-format frames against the threshold: FID, and
+    precision/recall ("no truncation" is the table row's, not a point here)."""
+    points = [r for r in curve if r["threshold"] is not None]
+    fid = pd.DataFrame({"threshold": [r["threshold"] for r in points], "value": [r["fid"] for r in points],
+                        "series": "FID"})
+    pr = pd.DataFrame([{"threshold": r["threshold"], "value": r[k], "series": k}
+                       for r in points for k in ("precision", "recall")])
+    return fid, pr
+
+
+def curves(result: dict) -> tuple:
+    """The plots' updates for an evaluation: the curve when it was measured, else unchanged."""
+    curve = result["metrics"].get("truncation", {}).get("curve")
+    return _frames(curve) if curve else (gr.skip(), gr.skip())
+
+
+def recorded_curves(model: str | None) -> tuple:
+    """The curve a model's config.json records (None, None when it has none)."""
+    metrics = next((m["metrics"] for m in api.list_models() if m["name"] == model), {}) if model else {}
+    curve = (metrics.get("truncation") or {}).get("curve")
+    return _frames(curve) if curve else (None, None)
+
+
 def _run(model, metrics, n, seed, progress):
     if not model:
         raise PlaygroundError("choose a model")
@@ -42,7 +67,9 @@ def _run(model, metrics, n, seed, progress):
 
 @user_errors
 def evaluate(model, metrics, n, seed, progress=gr.Progress()):
-    return pd.DataFrame(rows(_run(model, metrics, n, seed, progress)), columns=COLUMNS)
+    """The results table, and (for the truncation metric) the trade-off plots."""
+    result = _run(model, metrics, n, seed, progress)
+    return pd.DataFrame(rows(result), columns=COLUMNS), *curves(result)
 
 
 @user_errors
@@ -80,13 +107,19 @@ def build(ctx) -> None:
         go = gr.Button("Evaluate", variant="primary", elem_id="ev-go")
     table = gr.Dataframe(recorded(first), headers=COLUMNS, label="Results (on opening: what the model's card "
                          "records; press Evaluate to measure again)", wrap=True, elem_id="ev-table")
+    fid0, pr0 = recorded_curves(first)
+    with gr.Row():
+        fid_plot = gr.LinePlot(fid0, x="threshold", y="value", color="series", height=260, elem_id="ev-trunc-fid",
+                               label="Truncation trade-off: FID (lower = closer to real) vs threshold")
+        pr_plot = gr.LinePlot(pr0, x="threshold", y="value", color="series", height=260, elem_id="ev-trunc-pr",
+                              label="Truncation trade-off: precision (fidelity) and recall (variety)")
     with gr.Accordion("Compare two models (same seeds, same feature network)", open=False):
         with gr.Row():
             model_b = gr.Dropdown(choices, value=choices[1][1] if len(choices) > 1 else None, label="Model B")
             go_cmp = gr.Button("Compare")
         cmp_table = gr.Dataframe(label="Comparison", wrap=True, elem_id="ev-compare")
 
-    go.click(ctx.guard(evaluate), [model, metrics, n, seed], table, api_name="evaluate")
+    go.click(ctx.guard(evaluate), [model, metrics, n, seed], [table, fid_plot, pr_plot], api_name="evaluate")
     go_cmp.click(ctx.guard(compare, 0, 1), [model, model_b, metrics, n, seed], cmp_table, api_name="evaluate_compare")
 
     def refresh_lists(a, b, request: gr.Request):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gradio as gr
+import numpy as np
 
 from .. import api
 from ..errors import PlaygroundError
@@ -32,22 +33,30 @@ def _label(choice: str | None) -> int | None:
     return int(head)
 
 
+def _truncation(model, value) -> float | None:
+    """The slider's value for a model with truncation (0 = off); None for the others."""
+    if "truncation" not in model.features or not value:
+        return None
+    return float(value)
+
+
 @user_errors
-def generate(model_name: str, class_choice: str, n: float, seed):
+def generate(model_name: str, class_choice: str, n: float, seed, truncation: float = 0.0):
     """The grid to show: a PNG file named after the model and seed when it is shown at its own
     size (the image's download button then gives that file), else the pixel-upscaled array."""
     seed = parse_seed(seed)
     n = int(n)
     model = api.load(model_name)
     label = _label(class_choice)
+    t = _truncation(model, truncation)
     if model.num_classes and label is None:   # one row per class, n per row
         per = max(1, min(n, api.MAX_SAMPLES // model.num_classes))
         labels = [k for k in range(model.num_classes) for _ in range(per)]
-        images = api.sample(model_name, len(labels), seed, labels=labels)
+        images = api.sample(model_name, len(labels), seed, labels=labels, truncation=t)
         img = grid(images, nrow=per)
     else:
         labels = None if label is None else [label] * n
-        images = api.sample(model_name, n, seed, labels=labels)
+        images = api.sample(model_name, n, seed, labels=labels, truncation=t)
         img = grid(images, nrow=min(n, 10))
     shown = for_display(img)
     # one PNG encode per request: a grid shown at its own size is served from the file we write
@@ -56,8 +65,24 @@ def generate(model_name: str, class_choice: str, n: float, seed):
 
 @user_errors
 def on_model_change(model_name: str):
+    """The class list, and the controls this model's features allow (truncation, attention)."""
     choices = class_choices(model_name)
-    return gr.Dropdown(choices=choices, value=choices[0] if choices else None)
+    features = api.load(model_name).features if model_name else ()
+    return (gr.Dropdown(choices=choices, value=choices[0] if choices else None),
+            gr.Slider(visible="truncation" in features), gr.Accordion(visible="attention" in features))
+
+
+@user_errors
+def attention(model_name: str, class_choice: str, seed, x: float, y: float, truncation: float = 0.0):
+    """The sample (first of the grid's seed) and where its pixel (x, y) looks, side by side."""
+    model = api.load(model_name)
+    label = _label(class_choice)
+    if model.num_classes and label is None:
+        label = 0
+    res = api.attention_overlay(model_name, parse_seed(seed), label, int(x), int(y), _truncation(model, truncation))
+    sample = res["sample"] if res["sample"].shape[2] == 3 else res["sample"].repeat(3, axis=2)
+    pair = grid(np.stack([sample, res["overlay"]]), nrow=2)
+    return for_display(pair, min_px=2 * 280)
 
 
 @user_errors
@@ -82,6 +107,10 @@ def build(ctx) -> None:
                 seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=api.MAX_SEED,
                                  elem_id="gen-seed")
                 dice = gr.Button("🎲", scale=0, min_width=50, elem_id="gen-dice")
+            features = api.load(model.value).features if model.value else ()
+            truncation = gr.Slider(0.0, 2.0, value=0.0, step=0.05, elem_id="gen-truncation",
+                                   visible="truncation" in features,
+                                   label="Truncation threshold (0 = off; lower = more typical, less varied)")
             go = gr.Button("Generate", variant="primary", elem_id="gen-go")
         with gr.Column(scale=2):
             out = gr.Image(first_look(generate, model.value, klass.value, 10, 0), label="Samples",
@@ -96,9 +125,22 @@ def build(ctx) -> None:
         strip = gr.Image(label="Interpolation", format="png", interactive=False,
                          elem_classes=["pixelated"], elem_id="gen-strip")
 
-    model.change(ctx.guard(on_model_change), model, klass, api_name="model_classes")
+    with gr.Accordion("Where does a pixel look? (self-attention, SAGAN's figure 1)", open=False,
+                      visible="attention" in features, elem_id="gen-attention") as attn_box:
+        gr.Markdown("The first sample for the seed and class above (left) and, for the query pixel (green), "
+                    "its attention over the image in G's 16x16 self-attention layer (right; red-yellow = "
+                    "where its features come from).")
+        with gr.Row():
+            qx = gr.Slider(0, 27, value=14, step=1, label="query x", elem_id="gen-qx")
+            qy = gr.Slider(0, 27, value=10, step=1, label="query y", elem_id="gen-qy")
+            go_a = gr.Button("Show attention", elem_id="gen-attn-go")
+        attn_img = gr.Image(label="Sample | attention of the query pixel", format="png", interactive=False,
+                            elem_classes=["pixelated"], elem_id="gen-attn")
+
+    model.change(ctx.guard(on_model_change), model, [klass, truncation, attn_box], api_name="model_classes")
     dice.click(random_seed, None, seed, api_name="random_seed")
     # queue=False: a ~40 ms call is answered directly (one POST), not through the queue's SSE round
     # trips; with one output (the image, whose button downloads it) that is one file per call
-    go.click(ctx.guard(generate), [model, klass, n, seed], out, api_name="generate", queue=False)
+    go.click(ctx.guard(generate), [model, klass, n, seed, truncation], out, api_name="generate", queue=False)
+    go_a.click(ctx.guard(attention), [model, klass, seed, qx, qy, truncation], attn_img, api_name="attention")
     go_i.click(ctx.guard(interpolate), [model, klass, seed_a, seed_b, steps], strip, api_name="interpolate")
