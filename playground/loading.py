@@ -63,12 +63,24 @@ def build_from_config(meta: dict) -> torch.nn.Module:
         raise PlaygroundError(f"checkpoint config is invalid for {family.name}: {e}") from None
 
 
+def _bake_parametrizations(G: torch.nn.Module) -> torch.nn.Module:
+    """For inference, fold parametrizations (spectral norm's W / sigma) into plain weights once,
+    instead of recomputing them at every forward; the values are the trained ones."""
+    from torch.nn.utils import parametrize
+
+    for m in G.modules():
+        if parametrize.is_parametrized(m):
+            for name in list(m.parametrizations.keys()):
+                parametrize.remove_parametrizations(m, name, leave_parametrized=True)
+    return G
+
+
 @functools.lru_cache(maxsize=16)
 def _load_cached(path: str, mtime_ns: int, device: str) -> LoadedModel:
     meta = checkpoint.read_config(path)
     G = build_from_config(meta)
     checkpoint.load_into(G, checkpoint.load_model_state(path), f"{path}/{checkpoint.MODEL_FILE}")
-    G = G.to(device).eval()
+    G = _bake_parametrizations(G).to(device).eval()
     for p in G.parameters():
         p.requires_grad_(False)
     return LoadedModel(Path(path).name, Path(path), meta["family"], G, meta)

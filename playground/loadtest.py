@@ -26,8 +26,8 @@ from pathlib import Path
 
 from .errors import PlaygroundError
 
-ENDPOINTS = {  # endpoint -> the arguments one call sends
-    "generate": ("cgan-mnist", "one row per class", 10, None),     # a 100-image grid; None = the seed
+ENDPOINTS = {  # endpoint -> (the arguments one call sends, the position of the seed, set per call)
+    "generate": (("cgan-mnist", "one row per class", 10, None, 0.0), 3),   # a 100-image grid, no truncation
 }
 
 
@@ -116,11 +116,12 @@ def run_loadtest(clients: int = 8, calls: int = 50, endpoint: str = "generate", 
 
             def one_client(k: int) -> None:
                 client = PageClient(port, f"loadtest-{k}-{os.getpid()}")
-                args = list(ENDPOINTS[endpoint])
+                template, seed_at = ENDPOINTS[endpoint]
+                args = list(template)
                 for i in range(-warmup, calls):
                     if time.perf_counter() > deadline:
                         return
-                    args[-1] = 1000 * k + i + warmup if args[-1] is None or isinstance(args[-1], int) else args[-1]
+                    args[seed_at] = 1000 * k + i + warmup
                     t = time.perf_counter()
                     try:
                         client.call(endpoint, args, queued)

@@ -42,6 +42,16 @@ def test_self_attention_is_the_identity_at_init_and_keeps_shape():
     assert beta.shape == (3, 64, 64) and torch.allclose(beta.sum(-1), torch.ones(3, 64))
 
 
+def test_pooled_keys_and_fast_upsampling():
+    from playground.nn.biggan_blocks import up2
+
+    attn = SelfAttention(16, pool_keys=True)
+    x = torch.randn(2, 16, 8, 8)
+    assert attn.attention(x).shape == (2, 64, 16) and attn(x).shape == x.shape   # keys max-pooled 2x2
+    y = torch.randn(3, 5, 7, 6)
+    assert torch.equal(up2(y), torch.nn.functional.interpolate(y, scale_factor=2, mode="nearest"))
+
+
 def test_conditional_batchnorm_picks_per_class_parameters():
     torch.manual_seed(0)
     embed = torch.nn.Embedding(3, 8)
@@ -162,7 +172,7 @@ def test_attention_overlay_api():
 
     res = api.attention_overlay("biggan-fashion", 0, 2, 14, 10)
     assert res["sample"].shape == (28, 28, 1) and res["overlay"].shape == (28, 28, 3)
-    assert res["grid"] == 16 and res["map"].shape == (28, 28)
+    assert (res["query_grid"], res["key_grid"]) == (16, 8) and res["map"].shape == (28, 28)   # pooled keys
     assert tuple(res["overlay"][10, 14]) == (0, 255, 0)                  # the query pixel, marked
     with pytest.raises(PlaygroundError, match="inside the 28x28 image"):
         api.attention_overlay("biggan-fashion", 0, 2, 27, 40)
@@ -176,3 +186,25 @@ def test_truncation_curve_in_the_evaluate_tab(client):
     assert [round(float(r[0]), 2) for r in fid["data"]] == [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
     assert all(float(r[1]) > 0 for r in fid["data"])
     assert {r[2] for r in pr["data"]} == {"precision", "recall"} and len(pr["data"]) == 12
+
+
+@pytest.mark.parametrize("family", ["sagan", "biggan"])
+def test_train_tab_trains_both_families_with_their_defaults(client, family):
+    import time
+
+    defaults = client.predict(family, api_name="/train_family_defaults")
+    assert "(fixed by the family)" in str(defaults[0])                    # hinge, no loss choice
+    lr_g, beta1, beta2, lr_d = (defaults[i]["value"] for i in (1, 2, 3, 7))
+    assert (lr_g, lr_d, beta1, beta2) == (1e-4, 4e-4, 0.0, 0.9)          # TTUR, Adam (0, 0.9)
+    assert defaults[7]["visible"] and not defaults[6]["visible"]          # D's own lr box; no GP box
+    args = [family, "fashion", None, "(fixed by the family)", lr_g, beta1, beta2, 1, None, None, 8, 3, 0.0, 0,
+            "cpu", False, 1, lr_d]
+    assert f"{family} on fashion" in client.predict(*args, api_name="/train_start")
+    deadline, status = time.time() + 240, None
+    while time.time() < deadline:
+        status = client.predict(api_name="/train_status")
+        if "**finished**" in status[0] or "**error**" in status[0]:
+            break
+        time.sleep(1)
+    assert "**finished**" in status[0] and "step 3/3" in status[0], status[0]
+    assert status[2] is not None                                           # the live sample grid

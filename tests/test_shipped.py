@@ -96,3 +96,16 @@ def test_readme_table_is_generated_from_the_cards():
 
     readme = (CHECKPOINT_ROOT.parent / "README.md").read_text()
     assert readme_table() in readme
+
+
+def test_biggan_bars():
+    """biggan-fashion: conditional accuracy >= 0.90 (cgan-fashion: 0.858), recall not below
+    cgan-fashion's, per-class FID and the truncation trade-off measured and recorded."""
+    big = checkpoint.read_config(shipped_models()["biggan-fashion"][0])["metrics"]
+    cgan = checkpoint.read_config(shipped_models()["cgan-fashion"][0])["metrics"]
+    assert big["cond-acc"]["value"] >= 0.90 and big["cond-acc"]["n_generated"] >= 10_000
+    assert big["prc"]["recall"] >= cgan["prc"]["recall"]
+    assert big["prc"]["feature_network"] == cgan["prc"]["feature_network"]      # same yardstick
+    assert len(big["per-class-fid"]["per_class"]) == 10
+    thresholds = [r["threshold"] for r in big["truncation"]["curve"]]
+    assert thresholds == [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, None]

@@ -26,7 +26,7 @@ def attention_overlay(model: LoadedModel, seed: int, label: int | None, x: int, 
                       truncation: float | None = None) -> dict:
     """The sample for (seed, label) and the attention of the query pixel (x, y) (in the image as
     shown: the data's own size, e.g. 28x28) over it. Returns uint8 "sample" [H, W, C], "overlay"
-    [H, W, 3], "map" float [H, W] (sums to ~1 over the padded image), and the attention grid size."""
+    [H, W, 3], "map" float [H, W] (the softmax row, upsampled), and the query and key grid sizes."""
     check_n_seed(1, seed)
     model.require(KINDS, "attention maps")
     if "attention" not in model.features:
@@ -42,18 +42,18 @@ def attention_overlay(model: LoadedModel, seed: int, label: int | None, x: int, 
     attn.keep_map = True
     try:
         img = G(z) if c is None else G(z, c.to(dev))
-        beta = attn.last_map[0].float().cpu()                          # [A*A, A*A]
+        beta = attn.last_map[0].float().cpu()                          # [A*A queries, K*K keys]
     finally:
         attn.keep_map, attn.last_map = False, None
     R, pad = G.img_resolution, (G.img_resolution - size) // 2
-    A = int(round(beta.shape[0] ** 0.5))
+    A, K = int(round(beta.shape[0] ** 0.5)), int(round(beta.shape[1] ** 0.5))   # K = A/2 with pooled keys
     qy, qx = (y + pad) * A // R, (x + pad) * A // R
-    row = beta[qy * A + qx].view(1, 1, A, A)
+    row = beta[qy * A + qx].view(1, 1, K, K)
     heat = F.interpolate(row, size=(R, R), mode="bilinear", align_corners=False)[0, 0]
     heat = heat[pad:pad + size, pad:pad + size]
     sample = to_uint8(img[:, :, pad:pad + size, pad:pad + size].float().cpu()).numpy()[0]   # [H, W, C]
     return {"sample": sample, "overlay": _overlay(sample, heat.numpy(), x, y), "map": heat.numpy(),
-            "grid": A, "query": (x, y)}
+            "query_grid": A, "key_grid": K, "query": (x, y)}
 
 
 def _overlay(sample: np.ndarray, heat: np.ndarray, x: int, y: int) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""BigGAN (Brock et al. 2019) at playground scale: SAGAN's networks plus a shared class embedding
+"""BigGAN (Brock et al. 2019) at playground scale: SAGAN's networks (self-attention over 2x2
+max-pooled keys, as BigGAN's code does) plus a shared class embedding
 and a hierarchical latent (z split in chunks: one feeds G's input layer, one each block's
 conditional BatchNorms, concatenated with the shared embedding), the off-diagonal orthogonal
 regulariser on G's weights (beta 1e-4), G's EMA (train with --ema) and the truncation trick at
@@ -20,7 +21,8 @@ class Config(TTURConfig):
     img_resolution: int = 32         # from the data: 28x28 is padded to 32x32
     z_dim: int = 120                 # 4 chunks of 30 at 32x32 (input layer + 3 blocks)
     embed_dim: int = 64              # the shared class embedding
-    ch: int = 32
+    ch: int = 16                     # G's channels at 32x32; 4ch at 4x4 and 8x8, 2ch at 16x16
+    d_ch: int = 0                    # D's (0 = the same as G's): G's size is what sampling costs
     attn_resolution: int = 16
     ortho_beta: float = 1e-4
     n_critic: int = 1
@@ -32,12 +34,13 @@ class Config(TTURConfig):
 def build_generator(cfg: Config) -> ResGenerator:
     return ResGenerator(cfg.z_dim, cfg.num_classes, cfg.img_channels, cfg.img_resolution, cfg.ch,
                         cfg.attn_resolution, hierarchical=True, embed_dim=cfg.embed_dim,
-                        source_resolution=cfg.source_resolution)
+                        source_resolution=cfg.source_resolution, pool_keys=True)
 
 
 def build(cfg: Config) -> dict:
     return {"G": build_generator(cfg),
-            "D": ResDiscriminator(cfg.num_classes, cfg.img_channels, cfg.img_resolution, cfg.ch, cfg.attn_resolution)}
+            "D": ResDiscriminator(cfg.num_classes, cfg.img_channels, cfg.img_resolution, cfg.d_ch or cfg.ch,
+                                  cfg.attn_resolution, pool_keys=True)}
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:

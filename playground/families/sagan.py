@@ -16,7 +16,8 @@ from .protocol import Family, Kind, TTURConfig, pad_to_power_of_two
 class Config(TTURConfig):
     img_resolution: int = 32         # from the data: 28x28 is padded to 32x32
     z_dim: int = 128
-    ch: int = 32                     # channels at 32x32; 4ch at 4x4 and 8x8, 2ch at 16x16
+    ch: int = 16                     # G's channels at 32x32; 4ch at 4x4 and 8x8, 2ch at 16x16
+    d_ch: int = 0                    # D's (0 = the same as G's)
     attn_resolution: int = 16
     conditional: bool = True
     n_critic: int = 1
@@ -32,7 +33,8 @@ def build_generator(cfg: Config) -> ResGenerator:
 
 def build(cfg: Config) -> dict:
     return {"G": build_generator(cfg),
-            "D": ResDiscriminator(cfg.num_classes, cfg.img_channels, cfg.img_resolution, cfg.ch, cfg.attn_resolution)}
+            "D": ResDiscriminator(cfg.num_classes, cfg.img_channels, cfg.img_resolution, cfg.d_ch or cfg.ch,
+                                  cfg.attn_resolution)}
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:

@@ -36,7 +36,7 @@ def _n_up(resolution: int) -> int:
 class ResGenerator(Generator):
     def __init__(self, z_dim: int, num_classes: int, img_channels: int, img_resolution: int, ch: int = 32,
                  attn_resolution: int = 16, hierarchical: bool = False, embed_dim: int = 64,
-                 source_resolution: int = 0):
+                 source_resolution: int = 0, pool_keys: bool = False):
         super().__init__(z_dim, num_classes, img_channels, img_resolution)
         n = _n_up(img_resolution)
         self.source_resolution = source_resolution or img_resolution
@@ -60,7 +60,7 @@ class ResGenerator(Generator):
             res *= 2
             if res == attn_resolution:
                 self.attn_at = i
-        self.attention = SelfAttention(width(ch, attn_resolution)) if self.attn_at >= 0 else None
+        self.attention = SelfAttention(width(ch, attn_resolution), pool_keys=pool_keys) if self.attn_at >= 0 else None
         self.out_bn = nn.BatchNorm2d(width(ch, img_resolution))
         self.out = spectral.conv(width(ch, img_resolution), img_channels, 3)
 
@@ -81,7 +81,7 @@ class ResGenerator(Generator):
 
 class ResDiscriminator(nn.Module):
     def __init__(self, num_classes: int, img_channels: int, img_resolution: int, ch: int = 32,
-                 attn_resolution: int = 16):
+                 attn_resolution: int = 16, pool_keys: bool = False):
         super().__init__()
         _n_up(img_resolution)
         self.num_classes = num_classes
@@ -92,7 +92,7 @@ class ResDiscriminator(nn.Module):
             layers.append(DBlock(c_in, c_out, down=True, first=not layers))
             res //= 2
             if res == attn_resolution:
-                layers.append(SelfAttention(c_out))
+                layers.append(SelfAttention(c_out, pool_keys=pool_keys))
             c_in = c_out
         layers.append(DBlock(c_in, c_in, down=False))
         self.body = nn.Sequential(*layers)

@@ -26,7 +26,7 @@ UPLOAD = "uploaded zip of images"
 DATASETS = [("mnist5k (offline digits)", "mnist5k"), ("fashion", "fashion"),
             ("fashion sneakers + ankle boots (for cyclegan)", "fashion:7,9"),
             ("photos (for srgan)", "photos"), (UPLOAD, UPLOAD)]
-HYPER = ("lr", "beta1", "beta2", "n_critic", "clip", "gp_weight")   # shown when the family has them
+HYPER = ("lr", "beta1", "beta2", "n_critic", "clip", "gp_weight", "lr_D")   # shown when the family has them
 
 
 def family_defaults(family: str) -> dict:
@@ -83,7 +83,7 @@ def _device(choice: str) -> str | None:
 
 
 def _spec(ctx, family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp_weight, batch, steps,
-          ema, seed, device, augment) -> api.TrainSpec:
+          ema, seed, device, augment, lr_D=None) -> api.TrainSpec:
     """The run as asked for; an uploaded zip is *not* unpacked here (see `_unpack_upload`)."""
     if dataset == UPLOAD and not upload:
         raise PlaygroundError("choose a zip of images to upload first (class sub-folders become labels)")
@@ -91,7 +91,7 @@ def _spec(ctx, family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, 
     if not 0 <= ema < 1:
         raise PlaygroundError(f"EMA decay must be in [0, 1) (0 = off), got {ema}")
     values = {"lr": lr, "beta1": beta1, "beta2": beta2, "n_critic": int(_number(n_critic or 1, "n_critic")),
-              "clip": clip, "gp_weight": gp_weight}
+              "clip": clip, "gp_weight": gp_weight, "lr_D": lr_D}
     return api.TrainSpec(family=family, dataset=dataset, steps=int(steps), batch_size=int(batch),
                          seed=parse_seed(seed), device=_device(device),
                          overrides=_overrides(family, loss, values), ema=ema,
@@ -147,6 +147,8 @@ def _build_image(ctx) -> None:
                 lr = gr.Number(d.get("lr"), label="learning rate")
                 beta1 = gr.Number(d.get("beta1"), label="Adam β1")
                 beta2 = gr.Number(d.get("beta2"), label="Adam β2")
+                lr_d = gr.Number(d.get("lr_D"), label="D learning rate (two time-scales; the box before is G's)",
+                                 visible="lr_D" in d)
             with gr.Row():
                 n_critic = gr.Number(d.get("n_critic", 1), label="n_critic", precision=0, visible="n_critic" in d)
                 clip = gr.Number(d.get("clip"), label="clip c", visible="clip" in d)
@@ -196,11 +198,11 @@ def _build_image(ctx) -> None:
     timer = gr.Timer(1.0)
 
     settings = [family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed,
-                device, augment, processes]
+                device, augment, processes, lr_d]
 
     @user_errors
-    def do_start(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, processes=1, request: gr.Request = None):
-        values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment)
+    def do_start(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, processes=1, lr_d=None, request: gr.Request = None):
+        values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, lr_d)
         spec = _spec(ctx, *values)
         ctx.jobs.check_can_start(spec)               # refuse before unpacking anything
         ctx.budget.make_room(min(RUN_RESERVE_BYTES, ctx.budget.max_bytes // 4), protect=ctx.protected_paths())
@@ -220,8 +222,8 @@ def _build_image(ctx) -> None:
         return _progress(ctx.jobs.status(run_id))
 
     @user_errors
-    def do_resume(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, processes=1, request: gr.Request = None):
-        values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment)
+    def do_resume(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, processes=1, lr_d=None, request: gr.Request = None):
+        values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, lr_d)
         snap = ctx.jobs.status(owner=owner_of(request))
         if snap is None:
             raise PlaygroundError("nothing of yours to resume yet: start a run first")
@@ -278,7 +280,7 @@ def _build_image(ctx) -> None:
         return (f"Run `{run.name}` is now shared: every visitor can sample it." if shared else
                 f"Run `{run.name}` is private again.")
 
-    family.change(on_family, family, [loss, lr, beta1, beta2, n_critic, clip, gp], api_name="train_family_defaults")
+    family.change(on_family, family, [loss, lr, beta1, beta2, n_critic, clip, gp, lr_d], api_name="train_family_defaults")
     start.click(do_start, settings, progress, api_name="train_start")
     stop.click(do_stop, None, progress, api_name="train_stop")
     resume.click(do_resume, settings, progress, api_name="train_resume")
