@@ -9,6 +9,7 @@
   sr      srresnet-x4 upscaling a 128x128 image to 512x512
   translate  cyclegan-sneaker-boot translating one 28x28 image (and reconstructing it)
   mix     stylegan-fashion: a 6x6 style-mixing grid at 32x32 (42 images incl. the sources), warm
+  bf16    fp32 vs bf16 images of every shipped model (the GPU inference check), on the device
   families  training img/s of every family at batch 64 and a large batch, beside PyTorch-GAN's
           equivalent script where there is one (see bench_families.py)
 """
@@ -203,6 +204,17 @@ def bench_mix(device: str) -> dict:
     return {"mix6x6_ms_median": round(1000 * statistics.median(times), 1)}
 
 
+def bench_bf16(device: str) -> dict:
+    """fp32 vs bf16-autocast images of every shipped generator on fixed probes (uint8 levels): the
+    check that decides bf16 inference on a GPU (capabilities/precision.py), run on `device`."""
+    from .capabilities.precision import measure
+    from .loading import load_model
+    from .registry import shipped_models
+
+    dev = "cuda" if device == "cuda" else "cpu"
+    return {name: measure(load_model(name, dev), dev) for name in shipped_models()}
+
+
 def bench_app() -> dict:
     from .errors import PlaygroundError
     from .loadtest import free_port, serve_app
@@ -228,6 +240,7 @@ TARGETS = {  # the numbers the issues name, shown beside each measurement
     "sr": "sr128_to_512_s_median < 1.5 on CPU",
     "translate": "translate_ms_median < 100 on CPU",
     "mix": "mix6x6_ms_median < 300 on CPU",
+    "bf16": "bf16_ok where mean <= 0.5 and p99 <= 3 uint8 levels (then a GPU serves that model in bf16)",
     "families": ">= 4x the peer's it/s at batch 64 on CUDA; >= 100k img/s for the CGAN MLP at a large batch on "
                 "one H100/H200",
 }
@@ -237,7 +250,7 @@ def run_bench(only: list[str], device: str = "cpu") -> dict:
     jobs = {"train": lambda: bench_train(device), "sample": lambda: bench_sample(device), "app": bench_app,
             "fid": lambda: bench_fid(device), "sr": lambda: bench_sr(device),
             "translate": lambda: bench_translate(device), "mix": lambda: bench_mix(device),
-            "families": lambda: bench_families(device)}
+            "families": lambda: bench_families(device), "bf16": lambda: bench_bf16(device)}
     results = {}
     for name, job in jobs.items():
         if only and name not in only:

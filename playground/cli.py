@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--label", type=int, default=None, help="class (conditional models)")
     s.add_argument("--code-cat", type=int, default=None, help="InfoGAN categorical code (default: cycle)")
     s.add_argument("--code-cont", default=None, help="InfoGAN continuous codes, e.g. 0.5,-1")
+    s.add_argument("--truncation", type=float, default=None,
+                   help="BigGAN: redraw every |z_i| above this threshold (e.g. 0.5)")
     s.add_argument("--out", required=True, help=".png (grid) or .npz (images, labels)")
 
     m = sub.add_parser("summary", help="per-layer table of a family's networks")
@@ -85,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--write-card", action="store_true", help="record results in the model's card")
 
     b = sub.add_parser("bench", help="speed measurements")
-    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate,mix")
+    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate,mix,families,bf16")
     b.add_argument("--device", default="cpu")
     b.add_argument("--json", default=None)
 
@@ -194,6 +196,8 @@ def _cmd_sample(a) -> int:
             controls["code_cont"] = [float(v) for v in a.code_cont.split(",")]
         except ValueError:
             raise PlaygroundError(f"--code-cont must be comma-separated numbers, got {a.code_cont!r}") from None
+    if a.truncation is not None:
+        controls["truncation"] = a.truncation
     images, used = api.sample_with_labels(a.model, a.n, a.seed, labels=labels, **controls)
     api.write_samples(out, images, used)
     print(f"wrote {len(images)} samples to {out}")

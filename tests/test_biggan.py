@@ -208,3 +208,14 @@ def test_train_tab_trains_both_families_with_their_defaults(client, family):
         time.sleep(1)
     assert "**finished**" in status[0] and "step 3/3" in status[0], status[0]
     assert status[2] is not None                                           # the live sample grid
+
+
+def test_cli_samples_with_truncation(tmp_path):
+    from playground.cli import main
+
+    out = tmp_path / "bg.npz"
+    assert main(["sample", "biggan-fashion", "--n", "20", "--seed", "0", "--truncation", "0.5", "--out", str(out)]) == 0
+    data = np.load(out)
+    assert data["images"].shape == (20, 32, 32, 1) and list(data["labels"][:10]) == list(range(10))
+    assert main(["sample", "cgan-fashion", "--n", "4", "--truncation", "0.5", "--out", str(out)]) == 2   # no such control
+    assert main(["sample", "biggan-fashion", "--n", "4", "--truncation", "-1", "--out", str(out)]) == 2
