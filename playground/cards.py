@@ -16,7 +16,7 @@ from .capabilities import codes, sampling, style, translation, upscaling
 from .capabilities.export import usage as export_usage
 from .families.protocol import Kind
 from .files import write_samples
-from .imaging import grid, to_pil, upscale_nearest
+from .imaging import as_rgb, grid, to_pil, upscale_nearest
 from .loading import load
 from .registry import CHECKPOINT_ROOT, get_family, resolve_model, shipped_models
 
@@ -147,8 +147,7 @@ def _attention_figure(name: str, path: Path) -> list[str]:
     queries = [(size // 2, size // 3), (size // 4, size // 2), (3 * size // 4, 3 * size // 4)]
     label = 0 if model.num_classes else None
     res = [attention_overlay(model, GRID_SEED, label, x, y) for x, y in queries]
-    sample = res[0]["sample"] if res[0]["sample"].shape[2] == 3 else res[0]["sample"].repeat(3, axis=2)
-    panels = grid(np.stack([sample] + [r["overlay"] for r in res]), nrow=4)
+    panels = grid(np.stack([as_rgb(res[0]["sample"])] + [r["overlay"] for r in res]), nrow=4)
     to_pil(upscale_nearest(panels, 4)).save(path / "attention.png")
     return ["## Self-attention", "", f"A sample (seed {GRID_SEED}, class 0) and the attention of three query pixels "
             f"{queries} (green) in G's self-attention layer (red-yellow: where its features come from).", "",

@@ -155,7 +155,9 @@ def _cmd_train(a) -> int:
 
 def _launcher() -> str:
     """How this process was started, for the checkpoint's record: torchrun's shape when under it."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    from .engine.dist import env_world
+
+    world = env_world()
     if world <= 1:
         return "python -m playground "
     per_node = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))

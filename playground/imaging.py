@@ -38,6 +38,11 @@ def to_pil(img_u8: np.ndarray) -> Image.Image:
     return Image.fromarray(img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img)
 
 
+def as_rgb(img_u8: np.ndarray) -> np.ndarray:
+    """[H, W, 1] grey -> [H, W, 3]; RGB stays as it is (to put grey samples beside colour overlays)."""
+    return img_u8 if img_u8.shape[2] == 3 else img_u8.repeat(3, axis=2)
+
+
 def upscale_nearest(img_u8: np.ndarray, factor: int) -> np.ndarray:
     """Pixel-art upscale so 28x28 digits are visible in a browser without blur."""
     return np.asarray(img_u8).repeat(factor, axis=0).repeat(factor, axis=1)

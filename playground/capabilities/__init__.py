@@ -8,6 +8,7 @@
     upscaling.py    upscaler: x4 super-resolution, tiled; the check against ground truth
     export.py       every kind: the generator as ONNX (checked with onnxruntime) or TorchScript
     precision.py    every kind: bf16 inference on a GPU where a measured check says images hold
+    probes.py       every kind: fixed-seed example inputs (export's trace, the bf16 check)
 
 Each module declares `KINDS` and refuses a model of another kind (`LoadedModel.require`). Adding a
 kind means adding a module here and a facade function in api.py.

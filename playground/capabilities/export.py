@@ -25,6 +25,7 @@ from torch import nn
 from ..errors import PlaygroundError
 from ..families.protocol import Kind
 from ..loading import LoadedModel
+from .probes import example_inputs
 
 KINDS = tuple(Kind)   # every kind's generator exports
 
@@ -76,21 +77,14 @@ class Exported:
 def _wrapped(model: LoadedModel, direction: str) -> tuple[nn.Module, dict[str, torch.Tensor]]:
     """The module to export and fixed-seed example inputs (batch 3) for it."""
     G, kind = copy.deepcopy(model.G).float().cpu().eval(), model.kind   # the cached model stays as it is
-    g = torch.Generator().manual_seed(0)
-    n = 3
-    if kind in (Kind.SAMPLER, Kind.STYLE):
-        z = torch.randn(n, G.z_dim, generator=g)
-        return (_Style(G) if kind is Kind.STYLE else _Noise(G)), {"z": z}
-    if kind in (Kind.CONDITIONAL, Kind.CODES):
-        z = G.sample_latent(n, g) if kind is Kind.CODES else torch.randn(n, G.z_dim, generator=g)
-        return _Labelled(G), {"z": z, "c": torch.arange(n) % G.num_classes}
-    size = 24 if kind is Kind.UPSCALER else G.img_resolution     # an upscaler takes any size
-    x = torch.rand(n, G.img_channels, size, size, generator=g) * 2 - 1
+    inputs = example_inputs(model, 3, 24 if kind is Kind.UPSCALER else None)   # an upscaler takes any size
     if kind is Kind.TRANSLATOR:
         if direction not in ("a2b", "b2a"):
             raise PlaygroundError(f"direction must be 'a2b' or 'b2a', not {direction!r}")
-        return _Translate(G, direction), {"x": x}
-    return _Noise(G), {"x": x}
+        return _Translate(G, direction), inputs
+    if "c" in inputs:
+        return _Labelled(G), inputs
+    return (_Style(G) if kind is Kind.STYLE else _Noise(G)), inputs
 
 
 def _check_onnx(path: Path, module: nn.Module, inputs: dict[str, torch.Tensor]) -> float:

@@ -18,6 +18,7 @@ import torch
 from ..families.protocol import Kind
 from ..imaging import to_uint8
 from ..loading import LoadedModel
+from .probes import example_inputs
 
 MAX_MEAN, MAX_P99 = 0.5, 3.0
 KINDS = tuple(Kind)
@@ -26,16 +27,11 @@ KINDS = tuple(Kind)
 def _probe(model: LoadedModel, device: torch.device):
     """A fixed-seed forward pass of the model on `device`, as a function."""
     G, kind = model.G, model.kind
-    g = torch.Generator().manual_seed(0)
+    n = {Kind.TRANSLATOR: 8, Kind.UPSCALER: 2}.get(kind, 32)
+    inputs = {k: v.to(device) for k, v in example_inputs(model, n, 32 if kind is Kind.UPSCALER else None).items()}
     if kind is Kind.TRANSLATOR:
-        x = (torch.rand(8, G.img_channels, G.img_resolution, G.img_resolution, generator=g) * 2 - 1).to(device)
-        return lambda: G(x, "a2b")
-    if kind is Kind.UPSCALER:
-        x = (torch.rand(2, G.img_channels, 32, 32, generator=g) * 2 - 1).to(device)
-        return lambda: G(x)
-    z = (G.sample_latent(32, g) if kind is Kind.CODES else torch.randn(32, G.z_dim, generator=g)).to(device)
-    c = (torch.arange(32) % G.num_classes).to(device) if G.num_classes else None
-    return lambda: G(z) if c is None else G(z, c)
+        return lambda: G(inputs["x"], "a2b")
+    return lambda: G(*inputs.values())
 
 
 @torch.no_grad()

@@ -56,7 +56,7 @@ class Dist:
         if not self.active or not scalars:
             return scalars
         keys = sorted(scalars)
-        device = torch.device("cuda", self.local_rank) if tdist.get_backend() == "nccl" else torch.device("cpu")
+        device = self._collective_device()
         v = torch.stack([torch.as_tensor(scalars[k], dtype=torch.float32).detach().reshape(()).to(device)
                          for k in keys])
         tdist.all_reduce(v)
@@ -67,10 +67,13 @@ class Dist:
         """True on every rank when it is true on any (e.g. a stop asked for on one of them)."""
         if not self.active:
             return flag
-        device = torch.device("cuda", self.local_rank) if tdist.get_backend() == "nccl" else torch.device("cpu")
-        t = torch.tensor([1.0 if flag else 0.0], device=device)
+        t = torch.tensor([1.0 if flag else 0.0], device=self._collective_device())
         tdist.all_reduce(t, op=tdist.ReduceOp.MAX)
         return bool(t.item())
+
+    def _collective_device(self) -> torch.device:
+        """Where small host-side values go for a collective: NCCL only reduces GPU tensors."""
+        return torch.device("cuda", self.local_rank) if tdist.get_backend() == "nccl" else torch.device("cpu")
 
     def broadcast_modules(self, modules) -> None:
         """Rank 0's weights and buffers everywhere (the same seed should already agree; this makes sure)."""

@@ -112,18 +112,14 @@ def _follow(proc, folder: Path, spec: TrainSpec, stop, errors: list[str]) -> Ite
     done = False
     with open(folder / EVENTS) as f:
         while True:
+            exited = proc.poll() is not None      # checked before reading: all it wrote gets read
             line = f.readline()
             if line.endswith("\n"):
                 ev = _read_event(line, folder)
                 done = done or ev.kind in ("done", "error")
                 yield ev
                 continue
-            if proc.poll() is not None:
-                rest = f.read()
-                for extra in rest.splitlines():
-                    ev = _read_event(extra, folder)
-                    done = done or ev.kind in ("done", "error")
-                    yield ev
+            if exited:
                 break
             if stop is not None and stop.is_set() and asked is None:
                 (folder / STOP).touch()

@@ -288,8 +288,7 @@ def fidelity_metrics(model: LoadedModel, metrics: list[str], n: int, seed: int,
     seeded noise in one process; under torchrun (or with `shard`) from `sharded_samples`, and
     rank 0 alone measures (other ranks return None)."""
     dist = from_env(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
-    if dist.active or shard:
-        return _measure_sharded(model, metrics, n, seed, inception_weights, prefer, dist)
+    sharded = dist.active or shard
     dataset = model.meta.get("dataset")
     if not dataset:
         raise PlaygroundError(f"{model.name} records no dataset: there is no real data to compare with")
@@ -297,55 +296,31 @@ def fidelity_metrics(model: LoadedModel, metrics: list[str], n: int, seed: int,
         raise PlaygroundError(f"n={n} is too small: FID/KID need at least {MIN_SAMPLES} samples "
                               "(KID draws subsets of up to 1000)")
     net = FeatureNet(dataset, inception_weights, prefer)
+    if sharded:  # every rank generates its slice; the gathered images are the input, whatever n
+        images = ImagesDataset(sharded_samples(model, net.rgb, n, seed, dist))
+        if not dist.is_main:
+            return None
+        fake, n_fake = (lambda: images), None
+    else:        # torch-fidelity draws n samples from a fresh wrapper of the model per call
+        fake, n_fake = (lambda: wrap(model, net.rgb)), n
     real = _real(dataset, "train", net.rgb)
     cuda = torch.cuda.is_available()
     values = {}
     main = [m for m in metrics if m != "prc"]
     if main:
-        res = _calc(wrap(model, net.rgb), real, main, net.name, net.weights, n, seed,
-                    net.cache_name(dataset, "train"), cuda)
+        res = _calc(fake(), real, main, net.name, net.weights, n_fake, seed, net.cache_name(dataset, "train"), cuda)
         values.update(_pick(res, main))
-    n_real_prc = None
+    out = {"values": values, "n_generated": n, "n_real": len(real), "real_split": f"{dataset}/train",
+           "seed": seed, **net.provenance(), "real_vs_real_floor": real_floor(net, dataset)}
+    if sharded:
+        out["generated_by"] = f"{dist.world} process(es), sharded"
     if "prc" in metrics:
         # precision/recall compare k-NN balls of equally many real and generated samples
         g = torch.Generator().manual_seed(seed)
         sub = real.images[torch.randperm(len(real), generator=g)[:n]]
-        n_real_prc = len(sub)
-        res = _calc(wrap(model, net.rgb), ImagesDataset(sub), ["prc"], net.name, net.weights, n, seed, None, cuda)
-        values.update(_pick(res, ["prc"]))
-    out = {"values": values, "n_generated": n, "n_real": len(real), "real_split": f"{dataset}/train",
-           "seed": seed, **net.provenance(), "real_vs_real_floor": real_floor(net, dataset)}
-    if n_real_prc is not None:
-        out["n_real_prc"] = n_real_prc
-    return out
-
-
-def _measure_sharded(model, metrics, n, seed, inception_weights, prefer, dist: Dist) -> dict | None:
-    dataset = model.meta.get("dataset")
-    if not dataset:
-        raise PlaygroundError(f"{model.name} records no dataset: there is no real data to compare with")
-    if n < MIN_SAMPLES:
-        raise PlaygroundError(f"n={n} is too small: FID/KID need at least {MIN_SAMPLES} samples")
-    net = FeatureNet(dataset, inception_weights, prefer)
-    fake = ImagesDataset(sharded_samples(model, net.rgb, n, seed, dist))
-    if not dist.is_main:
-        return None
-    real = _real(dataset, "train", net.rgb)
-    cuda = torch.cuda.is_available()
-    values = {}
-    main = [m for m in metrics if m != "prc"]
-    if main:
-        values.update(_pick(_calc(fake, real, main, net.name, net.weights, None, seed,
-                                  net.cache_name(dataset, "train"), cuda), main))
-    out = {"values": values, "n_generated": n, "n_real": len(real), "real_split": f"{dataset}/train",
-           "seed": seed, "generated_by": f"{dist.world} process(es), sharded", **net.provenance(),
-           "real_vs_real_floor": real_floor(net, dataset)}
-    if "prc" in metrics:
-        g = torch.Generator().manual_seed(seed)
-        sub = real.images[torch.randperm(len(real), generator=g)[:n]]
-        values.update(_pick(_calc(fake, ImagesDataset(sub), ["prc"], net.name, net.weights, None, seed, None,
-                                  cuda), ["prc"]))
         out["n_real_prc"] = len(sub)
+        res = _calc(fake(), ImagesDataset(sub), ["prc"], net.name, net.weights, n_fake, seed, None, cuda)
+        values.update(_pick(res, ["prc"]))
     return out
 
 

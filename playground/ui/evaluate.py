@@ -26,9 +26,14 @@ def rows(result: dict) -> list[list]:
     return out
 
 
+def _recorded_metrics(model: str | None) -> dict:
+    """What a model's config.json records (from `eval --write-card`)."""
+    return next((m["metrics"] for m in api.list_models() if m["name"] == model), {}) if model else {}
+
+
 def recorded(model: str | None) -> pd.DataFrame:
-    """The metrics a model's config.json records (from `eval --write-card`), in the table's columns."""
-    metrics = next((m["metrics"] for m in api.list_models() if m["name"] == model), {}) if model else {}
+    """The metrics a model's config.json records, in the table's columns."""
+    metrics = _recorded_metrics(model)
     measured = {k: v for k, v in metrics.items() if isinstance(v, dict) and "value" in v}
     return pd.DataFrame(rows({"metrics": measured}), columns=COLUMNS)
 
@@ -52,8 +57,7 @@ def curves(result: dict) -> tuple:
 
 def recorded_curves(model: str | None) -> tuple:
     """The curve a model's config.json records (None, None when it has none)."""
-    metrics = next((m["metrics"] for m in api.list_models() if m["name"] == model), {}) if model else {}
-    curve = (metrics.get("truncation") or {}).get("curve")
+    curve = (_recorded_metrics(model).get("truncation") or {}).get("curve")
     return _frames(curve) if curve else (None, None)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import api
 from ..errors import PlaygroundError
-from ..imaging import grid
+from ..imaging import as_rgb, grid
 from .common import first_look, for_display, model_dropdown, parse_seed, random_seed, save_png, user_errors
 
 ALL_CLASSES = "one row per class"
@@ -80,8 +80,7 @@ def attention(model_name: str, class_choice: str, seed, x: float, y: float, trun
     if model.num_classes and label is None:
         label = 0
     res = api.attention_overlay(model_name, parse_seed(seed), label, int(x), int(y), _truncation(model, truncation))
-    sample = res["sample"] if res["sample"].shape[2] == 3 else res["sample"].repeat(3, axis=2)
-    pair = grid(np.stack([sample, res["overlay"]]), nrow=2)
+    pair = grid(np.stack([as_rgb(res["sample"]), res["overlay"]]), nrow=2)
     return for_display(pair, min_px=2 * 280)
 
 
