@@ -154,6 +154,17 @@ def _attention_figure(name: str, path: Path) -> list[str]:
             "![attention](attention.png)", ""]
 
 
+def _growth_figure(name: str, path: Path) -> list[str]:
+    """ProGAN: the same seeds at the end of each resolution, one row each."""
+    from .capabilities.growth import growth_strip
+
+    reached, images = growth_strip(load(name), 8, GRID_SEED)
+    to_pil(upscale_nearest(grid(images, nrow=8), 2)).save(path / "growth.png")
+    return ["## Growth strip", "", f"8 samples (z from seed {GRID_SEED}) as G was at the end of "
+            f"each resolution: rows {', '.join(f'{r}x{r}' for r in reached)} (nearest-upsampled).", "",
+            "![growth](growth.png)", ""]
+
+
 def write_card(name: str) -> Path:
     path = resolve_model(name)
     meta = checkpoint.read_config(path)
@@ -181,6 +192,8 @@ def write_card(name: str) -> Path:
         lines += _truncation_figures(name, path, meta)
     if "attention" in family.features:
         lines += _attention_figure(name, path)
+    if "growth" in family.features:
+        lines += _growth_figure(name, path)
     lines += ["## Use it without this project", "", *export_usage(family.kind), ""]
     card = path / "card.md"
     card.write_text("\n".join(lines))

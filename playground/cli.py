@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--code-cont", default=None, help="InfoGAN continuous codes, e.g. 0.5,-1")
     s.add_argument("--truncation", type=float, default=None,
                    help="BigGAN: redraw every |z_i| above this threshold (e.g. 0.5)")
+    s.add_argument("--resolution", type=int, default=None,
+                   help="ProGAN: sample as G was when this resolution was finished (e.g. 8)")
     s.add_argument("--out", required=True, help=".png (grid) or .npz (images, labels)")
 
     m = sub.add_parser("summary", help="per-layer table of a family's networks")
@@ -200,6 +202,8 @@ def _cmd_sample(a) -> int:
             raise PlaygroundError(f"--code-cont must be comma-separated numbers, got {a.code_cont!r}") from None
     if a.truncation is not None:
         controls["truncation"] = a.truncation
+    if a.resolution is not None:
+        controls["resolution"] = a.resolution
     images, used = api.sample_with_labels(a.model, a.n, a.seed, labels=labels, **controls)
     api.write_samples(out, images, used)
     print(f"wrote {len(images)} samples to {out}")

@@ -68,6 +68,12 @@ def gradient_penalty(D, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tenso
     return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
+def drift_penalty(real_scores: torch.Tensor) -> torch.Tensor:
+    """ProGAN's drift term E[D(x)^2] on reals (weighted by epsilon = 0.001): keeps the critic's
+    output near zero, which the Wasserstein loss alone leaves free to wander."""
+    return real_scores.square().mean()
+
+
 def r1_penalty(real_scores: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """R1 (Mescheder et al. 2018): E[||grad_x D(x)||^2] on real data; `real` must require grad."""
     (grad,) = torch.autograd.grad(real_scores.sum(), real, create_graph=True)

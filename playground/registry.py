@@ -24,6 +24,7 @@ FAMILY_MODULES: tuple[tuple[str, str], ...] = (
     ("stylegan", "playground.families.stylegan"),
     ("sagan", "playground.families.sagan"),
     ("biggan", "playground.families.biggan"),
+    ("progan", "playground.families.progan"),
 )
 
 # name -> (checkpoint folder under checkpoints/, one-line description)

@@ -2,6 +2,7 @@ import gzip
 import os
 import socket
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -61,3 +62,26 @@ def serve(demo) -> str:
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
     return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory):
+    """A gradio_client on a fresh app (its own runs folder), shared by a test module."""
+    from gradio_client import Client
+
+    from playground.ui.app import build_app
+
+    demo = build_app(runs_dir=str(tmp_path_factory.mktemp("app") / "runs"))
+    yield Client(serve(demo), verbose=False)
+    demo.close()
+
+
+def run_to_end(client, timeout: float = 240) -> tuple:
+    """Poll the Train tab's status until this session's run finishes or fails; the last status."""
+    deadline, status = time.time() + timeout, None
+    while time.time() < deadline:
+        status = client.predict(api_name="/train_status")
+        if "**finished**" in status[0] or "**error**" in status[0]:
+            break
+        time.sleep(1)
+    return status

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from conftest import run_to_end
 
 from playground import losses
 from playground.engine.trainer import TrainSpec, train
@@ -123,48 +124,36 @@ def test_one_finite_train_step(idx_dir, family, sets):
 
 # ---- the app: truncation slider, attention overlay, trade-off plots ----
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    from gradio_client import Client
-
-    from conftest import serve
-    from playground.ui.app import build_app
-
-    demo = build_app(runs_dir=str(tmp_path_factory.mktemp("app") / "runs"))
-    yield Client(serve(demo), verbose=False)
-    demo.close()
-
-
 def _img(path):
     from PIL import Image
 
     return np.asarray(Image.open(path))
 
 
-def test_conditional_tab_offers_truncation_and_attention_for_biggan(client):
+def test_conditional_tab_offers_truncation_and_attention_for_biggan(app_client):
     from gradio_client.exceptions import AppError
 
     from playground.ui.generate import on_model_change
 
-    classes, trunc = client.predict("biggan-fashion", api_name="/model_classes")   # (layouts are not in the API)
+    classes, trunc = app_client.predict("biggan-fashion", api_name="/model_classes")   # (layouts are not in the API)
     assert "9: Ankle boot" in str(classes) and trunc["visible"] is True
-    _, trunc = client.predict("cgan-fashion", api_name="/model_classes")
+    _, trunc = app_client.predict("cgan-fashion", api_name="/model_classes")
     assert trunc["visible"] is False
     assert on_model_change("biggan-fashion")[2].visible and not on_model_change("cgan-fashion")[2].visible
-    full = _img(client.predict("biggan-fashion", "3: Dress", 6, 1, 0.0, api_name="/generate"))
-    tight = _img(client.predict("biggan-fashion", "3: Dress", 6, 1, 0.3, api_name="/generate"))
-    again = _img(client.predict("biggan-fashion", "3: Dress", 6, 1, 0.3, api_name="/generate"))
+    full = _img(app_client.predict("biggan-fashion", "3: Dress", 6, 1, 0.0, api_name="/generate"))
+    tight = _img(app_client.predict("biggan-fashion", "3: Dress", 6, 1, 0.3, api_name="/generate"))
+    again = _img(app_client.predict("biggan-fashion", "3: Dress", 6, 1, 0.3, api_name="/generate"))
     assert full.shape == tight.shape and not np.array_equal(full, tight) and np.array_equal(tight, again)
     # a model without truncation ignores the slider's value
-    a = _img(client.predict("cgan-fashion", "3: Dress", 4, 1, 0.3, api_name="/generate"))
-    b = _img(client.predict("cgan-fashion", "3: Dress", 4, 1, 0.0, api_name="/generate"))
+    a = _img(app_client.predict("cgan-fashion", "3: Dress", 4, 1, 0.3, api_name="/generate"))
+    b = _img(app_client.predict("cgan-fashion", "3: Dress", 4, 1, 0.0, api_name="/generate"))
     assert np.array_equal(a, b)
-    pair = _img(client.predict("biggan-fashion", "3: Dress", 1, 14, 10, 0.0, api_name="/attention"))
+    pair = _img(app_client.predict("biggan-fashion", "3: Dress", 1, 14, 10, 0.0, api_name="/attention"))
     assert pair.ndim == 3 and pair.shape[1] > pair.shape[0]                # sample | overlay
     with pytest.raises(AppError, match="greater than maximum value 27"):   # the slider's own bound
-        client.predict("biggan-fashion", "3: Dress", 1, 27, 40, 0.0, api_name="/attention")
+        app_client.predict("biggan-fashion", "3: Dress", 1, 27, 40, 0.0, api_name="/attention")
     with pytest.raises(AppError, match="no self-attention"):
-        client.predict("cgan-fashion", "3: Dress", 1, 4, 4, 0.0, api_name="/attention")
+        app_client.predict("cgan-fashion", "3: Dress", 1, 4, 4, 0.0, api_name="/attention")
 
 
 def test_attention_overlay_api():
@@ -180,8 +169,8 @@ def test_attention_overlay_api():
     assert not np.allclose(res["map"], other["map"])                      # another pixel looks elsewhere
 
 
-def test_truncation_curve_in_the_evaluate_tab(client):
-    table, fid, pr = client.predict("biggan-fashion", ["truncation"], 200, 0, api_name="/evaluate")
+def test_truncation_curve_in_the_evaluate_tab(app_client):
+    table, fid, pr = app_client.predict("biggan-fashion", ["truncation"], 200, 0, api_name="/evaluate")
     assert table["data"][0][0] == "truncation" and "best FID" in str(table["data"][0][1])
     assert [round(float(r[0]), 2) for r in fid["data"]] == [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
     assert all(float(r[1]) > 0 for r in fid["data"])
@@ -189,25 +178,18 @@ def test_truncation_curve_in_the_evaluate_tab(client):
 
 
 @pytest.mark.parametrize("family", ["sagan", "biggan"])
-def test_train_tab_trains_both_families_with_their_defaults(client, family):
-    import time
-
-    defaults = client.predict(family, api_name="/train_family_defaults")
+def test_train_tab_trains_both_families_with_their_defaults(app_client, family):
+    defaults = app_client.predict(family, api_name="/train_family_defaults")
     assert "(fixed by the family)" in str(defaults[0])                    # hinge, no loss choice
     lr_g, beta1, beta2, lr_d = (defaults[i]["value"] for i in (1, 2, 3, 7))
     assert (lr_g, lr_d, beta1, beta2) == (1e-4, 4e-4, 0.0, 0.9)          # TTUR, Adam (0, 0.9)
     assert defaults[7]["visible"] and not defaults[6]["visible"]          # D's own lr box; no GP box
     args = [family, "fashion", None, "(fixed by the family)", lr_g, beta1, beta2, 1, None, None, 8, 3, 0.0, 0,
             "cpu", False, 1, lr_d]
-    assert f"{family} on fashion" in client.predict(*args, api_name="/train_start")
-    deadline, status = time.time() + 240, None
-    while time.time() < deadline:
-        status = client.predict(api_name="/train_status")
-        if "**finished**" in status[0] or "**error**" in status[0]:
-            break
-        time.sleep(1)
+    assert f"{family} on fashion" in app_client.predict(*args, api_name="/train_start")
+    status = run_to_end(app_client)
     assert "**finished**" in status[0] and "step 3/3" in status[0], status[0]
-    assert status[2] is not None                                           # the live sample grid
+    assert status[3] is not None                                           # the live sample grid
 
 
 def test_cli_samples_with_truncation(tmp_path):

@@ -17,7 +17,7 @@ def _uint8(x: np.ndarray) -> np.ndarray:
     return to_uint8(torch.from_numpy(x)).numpy()
 
 
-@pytest.mark.parametrize("name", ["cgan-fashion", "dcgan-fashion", "infogan-mnist", "biggan-fashion"])
+@pytest.mark.parametrize("name", ["cgan-fashion", "dcgan-fashion", "infogan-mnist", "biggan-fashion", "progan-fashion"])
 def test_onnx_generator_draws_what_api_sample_draws(tmp_path, name):
     out = tmp_path / f"{name}.onnx"
     r = api.export(name, "onnx", str(out))

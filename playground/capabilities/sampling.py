@@ -76,11 +76,27 @@ def with_controls(model: LoadedModel, z: torch.Tensor, controls: dict) -> torch.
         raise PlaygroundError(f"invalid controls for {model.name}: {e}") from None
 
 
+def growth_stage(model: LoadedModel, resolution) -> dict:
+    """G's keyword for sampling a finished resolution (models with the "growth" feature, ProGAN)."""
+    if resolution is None:
+        return {}
+    if "growth" not in model.features:
+        raise PlaygroundError(f"{model.name} ({model.family}) was not grown: it has no resolution control")
+    reached = model.G.reached_resolutions()
+    try:
+        r = int(resolution)
+    except (TypeError, ValueError):
+        r = None
+    if r not in reached or r != resolution:
+        raise PlaygroundError(f"{model.name} can sample at {', '.join(map(str, reached))}, not {resolution!r}")
+    return {"resolution": r}
+
+
 @torch.inference_mode()
-def generate(model: LoadedModel, z: torch.Tensor, c: torch.Tensor | None) -> np.ndarray:
+def generate(model: LoadedModel, z: torch.Tensor, c: torch.Tensor | None, **g_kwargs) -> np.ndarray:
     dev = next(model.G.parameters()).device
     with autocast(model):
-        x = model.G(z.to(dev)) if c is None else model.G(z.to(dev), c.to(dev))
+        x = model.G(z.to(dev), **g_kwargs) if c is None else model.G(z.to(dev), c.to(dev), **g_kwargs)
     return to_uint8(x.float()).numpy()
 
 
@@ -90,7 +106,8 @@ def sample_with_labels(model: LoadedModel, n: int, seed: int, labels: Sequence[i
     _check(model)
     c = labels_for(model, n, labels)
     z = latents(model, n, seed, controls.pop("truncation", None))
-    images = generate(model, with_controls(model, z, controls), c)
+    stage = growth_stage(model, controls.pop("resolution", None))
+    images = generate(model, with_controls(model, z, controls), c, **stage)
     return images, (None if c is None else c.numpy())
 
 

@@ -10,6 +10,7 @@ import torch
 
 from ..data.augment import diff_augment
 from ..data.base import ImageDataset
+from ..families.protocol import Phase
 from ..imaging import to_float
 from ..seed import BatchRNG
 from .dist import Dist
@@ -41,19 +42,42 @@ class BatchSampler:
         self.batch_size = batch_size
         self.local = batch_size // dist.world
         self.offset = dist.rank * self.local
+        self.rank, self.world = dist.rank, dist.world
         self.channels_last = channels_last
         self.seed = seed
         self.per_epoch = len(ds) // batch_size       # drop the ragged tail, as drop_last=True
         self._epoch, self._perm = -1, None
 
-    def batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        epoch, i = divmod(k, self.per_epoch)
+    def _permutation(self, epoch: int) -> torch.Tensor:
         if epoch != self._epoch:
             g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
             self._perm = torch.randperm(len(self.images), generator=g).to(self.images.device)
             self._epoch = epoch
+        return self._perm
+
+    def batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        epoch, i = divmod(k, self.per_epoch)
         start = i * self.batch_size + self.offset
-        idx = self._perm[start:start + self.local]
+        return self._gather(self._permutation(epoch)[start:start + self.local])
+
+    def span(self, pos: int, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A batch of `n` (global) whose size may change during a run (a schedule's batch per phase):
+        images [pos, pos + n) of the stream of epoch permutations laid end to end (an epoch's tail
+        runs on into the next), this rank's slice of it. A pure function of (seed, pos, n)."""
+        if n % self.world:
+            raise ValueError(f"the batch size {n} is the global batch: it must divide evenly over {self.world} processes")
+        if n > len(self.images):
+            raise ValueError(f"dataset has {len(self.images)} images, fewer than the batch size {n}")
+        local = n // self.world
+        start, count, parts = pos + self.rank * local, local, []
+        while count:
+            epoch, i = divmod(start, len(self.images))
+            take = min(count, len(self.images) - i)
+            parts.append(self._permutation(epoch)[i:i + take])
+            start, count = start + take, count - take
+        return self._gather(torch.cat(parts))
+
+    def _gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         x = to_float(self.images[idx])                              # [b, C, H, W] in [-1, 1]
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
@@ -78,6 +102,8 @@ class StepContext:
     extra_modules: dict = field(default_factory=dict)  # family-owned helpers (e.g. a frozen VGG): not saved
     stop: threading.Event | None = None  # checked at every batch, so Stop ends even a long step
     update: Updater | None = None        # ctx.update("D", loss): the one optimiser-step site
+    phase: Phase | None = None           # this step's phase, for families with a schedule (ProGAN)
+    stream_pos: int = 0                  # images taken by batches whose size a phase sets (sampler.span)
 
     def __post_init__(self):
         if self.update is None:
@@ -87,7 +113,11 @@ class StepContext:
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.stop is not None and self.stop.is_set():
             raise StopRequested
-        x, c = self.sampler.batch(self.batches_seen)
+        if self.phase is not None and self.phase.batch_size:
+            x, c = self.sampler.span(self.stream_pos, self.phase.batch_size)
+            self.stream_pos += self.phase.batch_size
+        else:
+            x, c = self.sampler.batch(self.batches_seen)
         self.batches_seen += 1
         self.images_seen += x.size(0) * self.dist.world
         return x, c

@@ -28,7 +28,7 @@ from ..registry import get_family
 from ..storage import TB_DIR
 from .config import make_config
 from .launch import train_processes
-from .trainer import TrainSpec, train
+from .trainer import PHASE, TrainSpec, train
 
 
 def _env_int(name: str, default: int) -> int:
@@ -83,6 +83,8 @@ class RunState:
     finished: float | None = None
     stop_requested: float | None = None
     processes: int = 1                  # local training processes (torchrun) for this run
+    phase: dict = field(default_factory=dict)      # a scheduled run's latest phase: {"resolution": 8, "alpha": 0.4}
+    timeline: list = field(default_factory=list)   # [{"step": s, "name": k, "value": v}] of the phase values
 
     def snapshot(self) -> dict:
         return {"id": self.id, "family": self.spec.family, "dataset": self.spec.dataset, "owner": self.owner,
@@ -90,7 +92,7 @@ class RunState:
                 "history": list(self.history), "grid": self.grid, "grid_step": self.grid_step,
                 "img_per_s": self.img_per_s, "eta_s": self.eta_s, "error": self.error,
                 "out": self.spec.out, "started": self.started, "finished": self.finished,
-                "processes": self.processes}
+                "processes": self.processes, "phase": dict(self.phase), "timeline": list(self.timeline)}
 
 
 class JobManager:
@@ -166,6 +168,7 @@ class JobManager:
         state = RunState(run_id, spec, owner=owner, total=spec.steps, processes=processes)
         if resume_id:
             state.history = self.get(resume_id).history
+            state.timeline = self.get(resume_id).timeline
         stop = threading.Event()
         thread = threading.Thread(target=self._work, args=(state, stop, processes), name=f"train-{run_id}",
                                   daemon=True)
@@ -231,8 +234,11 @@ class JobManager:
                     if ev.kind == "step":
                         state.img_per_s = ev.scalars.get("img_per_s", 0.0)
                         state.eta_s = ev.scalars.get("eta_s", 0.0)
-                        state.history.extend({"step": ev.step, "name": k, "value": v}
-                                             for k, v in ev.scalars.items() if k not in ("img_per_s", "eta_s"))
+                        phase = {k[len(PHASE):]: v for k, v in ev.scalars.items() if k.startswith(PHASE)}
+                        state.phase = phase
+                        state.timeline.extend({"step": ev.step, "name": k, "value": v} for k, v in phase.items())
+                        state.history.extend({"step": ev.step, "name": k, "value": v} for k, v in ev.scalars.items()
+                                             if k not in ("img_per_s", "eta_s") and not k.startswith(PHASE))
                     elif ev.kind == "samples":
                         state.grid, state.grid_step = ev.image, ev.step
                     elif ev.kind == "error":

@@ -36,6 +36,9 @@ from .tb import TBLogger
 from .update import Updater, make_precision
 
 
+PHASE = "phase/"    # prefix of the step scalars that say where a scheduled run is (phase/resolution, ...)
+
+
 @dataclass
 class TrainSpec:
     family: str
@@ -109,6 +112,7 @@ def _trainer_state(ctx: StepContext, ema) -> dict:
         "images_seen": ctx.images_seen,
         "extra": ctx.extra,
         "update": ctx.update.state_dict(),
+        "stream_pos": ctx.stream_pos,
     }
 
 
@@ -134,6 +138,7 @@ def _restore(ctx: StepContext, ema, state: dict) -> None:
     ctx.images_seen = int(state["images_seen"])
     ctx.extra = state["extra"]
     ctx.update.load_state_dict(state.get("update"))
+    ctx.stream_pos = int(state.get("stream_pos", 0))
 
 
 def _save(spec: TrainSpec, family, ctx: StepContext, ema, ds_name: str) -> str:
@@ -192,6 +197,18 @@ def _prepare_nets(nets: dict, dist: Dist, device: torch.device, channels_last: b
         nets[k] = net
     dist.broadcast_modules(nets.values())
     return nets
+
+
+def _enter_phase(family, ctx: StepContext, shown: torch.nn.Module) -> None:
+    """Set ctx.phase for the step about to run (families with a schedule). At a stage boundary the
+    family finishes the old stage, then every optimiser is rebuilt over the grown nets."""
+    phase = family.schedule(ctx.cfg, ctx.step)
+    if ctx.phase is not None and phase.stage != ctx.phase.stage:
+        if family.end_stage is not None:
+            family.end_stage(ctx, shown, ctx.phase)
+        ctx.opts = family.optimizers(ctx.cfg, ctx.nets)
+        ctx.update.use(ctx.opts)
+    ctx.phase = phase
 
 
 def _finite(scalars: dict) -> dict[str, float]:
@@ -260,6 +277,8 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         ctx.step = int(saved["step"])
         ctx.extra["history"] = saved.get("history", []) + [{"command": saved.get("command", ""),
                                                             "to_step": ctx.step}]
+    if family.schedule is not None and ctx.step > 0:   # the phase of the last step done: a stage
+        ctx.phase = family.schedule(cfg, ctx.step - 1)  # that ended there ends again, as uninterrupted
     if family.preview is not None:  # e.g. translation families show inputs and outputs
         preview = lambda G: family.preview(ctx, G)  # noqa: E731
     else:
@@ -275,6 +294,8 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         while ctx.step < spec.steps:
             if not dist.active and stop is not None and stop.is_set():
                 break
+            if family.schedule is not None:
+                _enter_phase(family, ctx, ema if ema is not None else nets["G"])
             try:
                 with precision.autocast():
                     scalars = family.train_step(ctx)
@@ -292,6 +313,8 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
                 last_t, last_images = now, ctx.images_seen
                 rate = (s - started_step) / max(now - t0, 1e-9)
                 values["eta_s"] = (spec.steps - s) / max(rate, 1e-9)
+                if ctx.phase is not None:
+                    values.update({f"{PHASE}{k}": float(v) for k, v in ctx.phase.values.items()})
                 tb.scalars(s, values)
                 if dist.is_main:
                     yield Event("step", s, spec.steps, values, images=ctx.images_seen)

@@ -67,6 +67,10 @@ class Updater:
         self.scalers = {k: torch.amp.GradScaler(precision.device_type) if fp16 else None for k in opts}
         self.counts = {k: 0 for k in opts}
 
+    def use(self, opts: dict[str, torch.optim.Optimizer]) -> None:
+        """Step these optimisers from now on (a schedule rebuilt them); scalers and counts carry on."""
+        self.opts, self.params = opts, {k: _params(o) for k, o in opts.items()}
+
     def __call__(self, name: str, loss: torch.Tensor) -> None:
         opt, params, scaler = self.opts[name], self.params[name], self.scalers[name]
         opt.zero_grad(set_to_none=True)

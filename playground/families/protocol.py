@@ -121,6 +121,22 @@ GENERATOR_PROTOCOLS: dict[Kind, type] = {
 }
 
 
+@dataclass(frozen=True)
+class Phase:
+    """Where a scheduled run is at one step (a family's `schedule(cfg, step)`; ProGAN's growing).
+
+    `stage` numbers the parts of a run between which nets gain layers: when it changes the engine
+    calls the family's `end_stage` and rebuilds the optimisers (fresh Adam moments for the new
+    layers, as the paper resets them). `values` go into every step event and TensorBoard as
+    `phase/<name>` (ProGAN: resolution and alpha). `batch_size` (global) replaces the run's
+    `--batch-size` for this step; None keeps it.
+    """
+
+    stage: int
+    values: dict[str, float]
+    batch_size: int | None = None
+
+
 def _same(cfg, *_):
     return cfg
 
@@ -157,10 +173,16 @@ class Family:
     # saved config dict -> lines for the model card: what the config alone does not say plainly
     describe: Callable[[dict], list[str]] = lambda cfg: []
     # generator features beyond the kind's contract, which capabilities and tabs offer when listed:
-    # "truncation" (sampling with |z| <= threshold), "attention" (self-attention maps to look at)
+    # "truncation" (sampling with |z| <= threshold), "attention" (self-attention maps to look at),
+    # "growth" (G(z, resolution=R) samples any finished resolution: the growth strip)
     features: tuple[str, ...] = ()
     # cfg -> the nets `--compile` may compile: those never differentiated twice (no GP / R1 through them)
     compilable: Callable[[Any], tuple[str, ...]] = lambda cfg: ("G",)
+    # (cfg, step) -> Phase: a run whose nets change as it goes (ProGAN); None = one phase throughout
+    schedule: Callable[[Any, int], Phase] | None = None
+    # (StepContext, shown G, finished Phase) -> None: called when a stage ends, before the optimisers
+    # are rebuilt (ProGAN keeps a snapshot of G for the growth strip); shown G = the EMA when there is one
+    end_stage: Callable[[Any, torch.nn.Module, Phase], None] | None = None
 
     def __post_init__(self):
         if not isinstance(self.kind, Kind):

@@ -108,6 +108,28 @@ def _plot(history: list) -> pd.DataFrame:
     return df[["step", "value", "series"]]
 
 
+def _timeline(timeline: list) -> pd.DataFrame | None:
+    """A growing run's path (ProGAN): `level` climbs 0 (4x4) .. log2(R/4) (RxR), each ramp a
+    fade-in; `alpha` is the fade weight. None when the run has no schedule."""
+    if not timeline:
+        return None
+    df = pd.DataFrame(timeline).pivot_table(index="step", columns="name", values="value").reset_index()
+    if not {"resolution", "alpha"} <= set(df.columns):
+        return None
+    level = (df["resolution"] / 4).map(math.log2)
+    level = level.where(df["resolution"] <= 4, level - 1 + df["alpha"])
+    rows = [df[["step"]].assign(value=level, series="level (0 = 4x4, +1 per doubling)"),
+            df[["step"]].assign(value=df["alpha"], series="alpha (fade-in)")]
+    return pd.concat(rows, ignore_index=True)
+
+
+def _phase_text(phase: dict) -> str:
+    if "resolution" not in phase:
+        return ""
+    r = int(phase["resolution"])
+    return f" · resolution {r}×{r} · α {phase.get('alpha', 1.0):.2f}"
+
+
 def _progress(snap: dict | None, others: list | None = None) -> str:
     if snap is None:
         busy = "".join(f"\n\nAnother visitor's run is training ({r.spec.family} on {r.spec.dataset}, step "
@@ -121,7 +143,8 @@ def _progress(snap: dict | None, others: list | None = None) -> str:
     err = f"\n\n**Error:** {snap['error']}" if snap["error"] else ""
     procs = f" · {snap['processes']} processes" if snap.get("processes", 1) > 1 else ""
     return (f"{bar}\n\n**{snap['status']}** · run `{snap['id']}` · {snap['family']} on {snap['dataset']}{procs} · "
-            f"step {snap['step']}/{snap['total']} · {snap['img_per_s']:.0f} img/s · ETA {eta_txt}{err}")
+            f"step {snap['step']}/{snap['total']}{_phase_text(snap.get('phase', {}))} · "
+            f"{snap['img_per_s']:.0f} img/s · ETA {eta_txt}{err}")
 
 
 def build(ctx) -> None:
@@ -180,7 +203,9 @@ def _build_image(ctx) -> None:
             # frame it draws no lines on later updates (seen with Gradio 6.31)
             plot = gr.LinePlot(None, x="step", y="value", color="series", label="Losses",
                                color_title="series", height=460, elem_id="tr-plot")
-            grid = gr.Image(label="Samples from fixed seeds", format="png", interactive=False,
+            growth = gr.LinePlot(None, x="step", y="value", color="series", label="Growth: resolution and fade-in",
+                                 color_title="series", height=220, visible=False, elem_id="tr-growth")
+            grid = gr.Image(label="Samples from fixed seeds (low resolutions shown nearest-upsampled)", format="png", interactive=False,
                             elem_id="tr-grid", elem_classes=["pixelated"])
             with gr.Accordion("Use what you trained", open=False):
                 gr.Markdown("Finished and stopped runs appear in the other tabs' model lists (press ↻). "
@@ -247,13 +272,15 @@ def _build_image(ctx) -> None:
         """This visitor's latest run; only what changed since the last tick (plot rows, grid step)."""
         snap = ctx.jobs.status(owner=owner_of(request))
         if snap is None:
-            return _progress(None, ctx.jobs.active()), gr.skip(), gr.skip(), seen
+            return _progress(None, ctx.jobs.active()), gr.skip(), gr.skip(), gr.skip(), seen
         key = (snap["id"], len(snap["history"]), snap["grid_step"])
         if tuple(seen or ()) == key:
-            return _progress(snap), gr.skip(), gr.skip(), seen
+            return _progress(snap), gr.skip(), gr.skip(), gr.skip(), seen
         img = for_display(snap["grid"], min_px=400) if snap["grid"] is not None else gr.skip()
         plot = _plot(snap["history"]) if snap["history"] else gr.skip()  # never send an empty frame
-        return _progress(snap), plot, img, key
+        timeline = _timeline(snap.get("timeline", []))
+        growth_plot = gr.LinePlot(timeline, visible=True) if timeline is not None else gr.LinePlot(visible=False)
+        return _progress(snap), plot, growth_plot, img, key
 
     @user_errors
     def do_download(request: gr.Request = None):
@@ -285,11 +312,11 @@ def _build_image(ctx) -> None:
     stop.click(do_stop, None, progress, api_name="train_stop")
     resume.click(do_resume, settings, progress, api_name="train_resume")
     seen = gr.State(())
-    timer.tick(poll, seen, [progress, plot, grid, seen], api_visibility="private", show_progress="hidden")
+    timer.tick(poll, seen, [progress, plot, growth, grid, seen], api_visibility="private", show_progress="hidden")
     def status(request: gr.Request = None):
-        return poll((), request)[:3]
+        return poll((), request)[:4]
 
-    gr.Button("Refresh status", size="sm").click(status, None, [progress, plot, grid], api_name="train_status")
+    gr.Button("Refresh status", size="sm").click(status, None, [progress, plot, growth, grid], api_name="train_status")
     download_btn.click(do_download, None, download, api_name="train_download")
     upload_run.upload(do_upload, upload_run, upload_msg, api_name="train_upload_run")
     share.change(do_share, share, share_msg, api_name="train_share")
