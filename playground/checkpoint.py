@@ -2,7 +2,9 @@
 
 No pickles anywhere: tensors go to safetensors, everything else to JSON. Every file is written to
 a temporary name in the same directory and renamed into place, and `config.json` (which names the
-step) is renamed last, so a kill mid-save leaves the previous checkpoint readable.
+step) is renamed last, so a kill mid-save leaves the previous checkpoint readable. Each
+safetensors file also carries its step in its own metadata, so a resume never pairs weights from
+one save with counters from another.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .errors import PlaygroundError
@@ -47,9 +49,21 @@ def _write_json(path: Path, obj: Any) -> None:
     _atomic_write(path, write)
 
 
-def _write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+def _write_tensors(path: Path, tensors: dict[str, torch.Tensor], step: int) -> None:
+    """The step goes into the file's own metadata: a file written by another save than the JSON
+    beside it (a kill between two renames) is recognised on load."""
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-    _atomic_write(path, lambda tmp: save_file(tensors, tmp))
+    _atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata={"step": str(int(step))}))
+
+
+def tensors_step(path: Path) -> int | None:
+    """The step recorded in a safetensors file by `save` (None for files written before that)."""
+    try:
+        with safe_open(str(path), "pt") as f:
+            step = (f.metadata() or {}).get("step")
+    except (SafetensorError, OSError, ValueError) as e:
+        raise PlaygroundError(f"corrupt checkpoint file {path}: {e}") from None
+    return None if step is None else int(step)
 
 
 def ensure_writable_dir(path: str | Path) -> Path:
@@ -107,11 +121,11 @@ def save(
     out = ensure_writable_dir(out_dir)
     if half:
         model_state = {k: v.half() if v.is_floating_point() else v for k, v in model_state.items()}
-    _write_tensors(out / MODEL_FILE, model_state)
+    _write_tensors(out / MODEL_FILE, model_state, step)
     if trainer_state is not None:
         tensors: dict[str, torch.Tensor] = {}
         tree = flatten_state(trainer_state, tensors, "s")
-        _write_tensors(out / STATE_TENSORS, tensors)
+        _write_tensors(out / STATE_TENSORS, tensors, step)
         _write_json(out / STATE_JSON, {"step": step, "tree": tree})
     cfg = {"format_version": FORMAT_VERSION, "family": family, "config": config, "step": step}
     cfg.update(meta or {})
@@ -172,6 +186,11 @@ def load_trainer_state(ckpt_dir: str | Path) -> dict:
         raise PlaygroundError(
             f"inconsistent checkpoint in {ckpt_dir}: trainer state is at step {meta.get('step')}, "
             f"config at step {cfg.get('step')} (interrupted save?)")
+    tensors_at = tensors_step(ckpt_dir / STATE_TENSORS) if (ckpt_dir / STATE_TENSORS).is_file() else None
+    if tensors_at is not None and tensors_at != cfg.get("step"):
+        raise PlaygroundError(
+            f"inconsistent checkpoint in {ckpt_dir}: the trainer state's tensors are from step {tensors_at}, "
+            f"its counters from step {cfg.get('step')} (a save was interrupted); resume from an earlier copy")
     tensors = _load_tensors(ckpt_dir / STATE_TENSORS)
     return unflatten_state(meta["tree"], tensors)
 

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="family setting, e.g. --set arch=conv --set lr=1e-4 (repeatable)")
     t.add_argument("--augment", default="", help="DiffAugment policy, e.g. translation,cutout")
     t.add_argument("--ema", type=float, default=0.0, help="EMA decay for G, e.g. 0.999")
+    t.add_argument("--ema-rampup", type=float, default=0.0,
+                   help="cap the EMA's half-life at this fraction of the steps done (stylegan2-ada: 0.05)")
     t.add_argument("--log-every", type=int, default=100)
     t.add_argument("--sample-every", type=int, default=1000)
     t.add_argument("--ckpt-every", type=int, default=1000)
@@ -143,7 +145,7 @@ def _cmd_train(a) -> int:
     spec = api.TrainSpec(
         family=a.family, dataset=a.dataset, steps=a.steps, batch_size=a.batch_size, seed=a.seed,
         out=a.out, device=a.device, resume=a.resume, overrides=_parse_sets(a.set), augment=a.augment,
-        ema=a.ema, log_every=a.log_every, sample_every=a.sample_every, ckpt_every=a.ckpt_every,
+        ema=a.ema, ema_rampup=a.ema_rampup, log_every=a.log_every, sample_every=a.sample_every, ckpt_every=a.ckpt_every,
         logdir=None if a.no_tensorboard else (a.logdir or str(Path("runs") / Path(a.out).name)),
         deterministic=a.deterministic, data_dir=a.data_dir, allow_download=a.download,
         command=_launcher() + shlex.join(sys.argv[1:] if a.argv is None else a.argv),

@@ -18,6 +18,7 @@ from .data import toy2d
 from .engine.context import StepContext
 from .engine.steps import adversarial_step
 from .errors import PlaygroundError
+from .seed import reset_linear_
 
 LOSSES = {  # label -> (loss, n_critic, clip, gp_weight, optimiser, default lr)
     "minimax": ("minimax", 1, 0.0, 0.0, "adam", 1e-3),
@@ -90,9 +91,13 @@ def build(cfg: LabConfig) -> StepContext:
     if cfg.loss not in LOSSES:
         raise PlaygroundError(f"unknown loss {cfg.loss!r}; choose from {', '.join(LOSSES)}")
     toy2d.sample(cfg.dataset, 1, torch.Generator())  # validates the name
-    with torch.random.fork_rng(devices=[]):  # seeded weights without touching the server's RNG
-        torch.manual_seed(cfg.seed)
+    # seeded weights from a private generator: a request never reseeds (or draws from) the
+    # process-wide RNG that other requests' threads may be using
+    with torch.device("meta"):
         G, D = G2(hidden=cfg.hidden), D2(hidden=cfg.hidden)
+    init = torch.Generator().manual_seed(cfg.seed)
+    G = reset_linear_(G.to_empty(device="cpu"), init)
+    D = reset_linear_(D.to_empty(device="cpu"), init)
     loss, n_critic, clip, gp, opt, default_lr = LOSSES[cfg.loss]
     lr = cfg.lr or default_lr
     if opt == "rmsprop":

@@ -1,5 +1,6 @@
 """Reproducibility: the notes' `same_seeds` plus a fully deterministic mode."""
 
+import math
 import os
 import random
 
@@ -106,3 +107,17 @@ def truncated_normal(n: int, dim: int, threshold: float, g: torch.Generator) -> 
         z[bad] = torch.randn(int(bad.sum()), generator=g)
         bad = z.abs() > threshold
     return z
+
+
+@torch.no_grad()
+def reset_linear_(module: torch.nn.Module, g: torch.Generator) -> torch.nn.Module:
+    """PyTorch's default nn.Linear initialisation (Kaiming-uniform with a = sqrt 5, bias uniform in
+    +-1/sqrt(fan_in)), drawn from `g`: seeded weights that never touch the global RNG. Build the
+    module on the meta device first so that its construction draws nothing either."""
+    for layer in module.modules():
+        if isinstance(layer, torch.nn.Linear):
+            torch.nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=g)
+            if layer.bias is not None:
+                bound = 1 / math.sqrt(layer.in_features) if layer.in_features else 0.0
+                torch.nn.init.uniform_(layer.bias, -bound, bound, generator=g)
+    return module

@@ -54,6 +54,12 @@ def test_sample_png_and_npz(trained, tmp_path):
     (["train", "nope", "--out", "{tmp}/o"], "unknown family"),
     (["train", "cgan", "--dataset", "mnist", "--data-dir", "{tmp}/none", "--out", "{tmp}/o"], "not found"),
     (["summary", "nope"], "unknown family"),
+    (["train", "cgan", "--dataset", "mnist5k", "--set", "loss=foo", "--out", "{tmp}/o"], "cgan has no loss 'foo'"),
+    (["train", "cgan", "--dataset", "mnist5k", "--set", "lr=abc", "--out", "{tmp}/o"], "not a valid float"),
+    (["train", "dcgan", "--dataset", "mnist5k", "--set", "width=-3", "--out", "{tmp}/o"], "must not be negative"),
+    (["train", "dcgan", "--dataset", "mnist5k", "--steps", "2", "--set", "width=0", "--out", "{tmp}/o"],
+     "dcgan cannot train with these settings"),
+    (["train", "progan", "--dataset", "mnist5k", "--set", "z_dim=0", "--out", "{tmp}/o"], "progan: invalid settings"),
 ])
 def test_bad_input_exit_code_2(trained, tmp_path, capsys, args, message):
     args = [a.format(run=trained, tmp=tmp_path) for a in args]

@@ -69,8 +69,27 @@ def test_train_step_and_lr_decay(idx_dir):
     assert {"G/cycle", "G/identity", "G/adv", "D/loss"} <= set(scalars)
     assert all(torch.isfinite(v) for v in scalars.values())
     assert len(ctx.extra["pool_a"]) > 0
-    assert cyclegan._lr_factor(0, 10) == 1 and cyclegan._lr_factor(7, 10) == pytest.approx(0.6)
-    assert cyclegan._lr_factor(10, 10) == 0
+    assert cyclegan._lr_factor(0, 10, {}) == 1 and cyclegan._lr_factor(7, 10, {}) == pytest.approx(0.6)
+    assert cyclegan._lr_factor(10, 10, {}) == 0
+
+
+def test_lr_decay_never_rises_when_a_run_is_resumed_longer(tmp_path):
+    """A 9-step run decays from step 4; resumed to 30 steps, the decay goes on from the factor it had
+    reached (it used to restart from the new half-way point, raising the learning rate again)."""
+    from playground.engine.trainer import TrainSpec, train
+
+    def lrs(steps, resume=None):
+        spec = TrainSpec(family="cyclegan", dataset="fashion:7,9", steps=steps, batch_size=8, seed=0,
+                         out=str(tmp_path / "r"), resume=resume, log_every=1, sample_every=1000,
+                         ckpt_every=1000, overrides={} if resume else {"ngf": 4, "ndf": 4, "n_res": 1})
+        return [(e.step, e.scalars["lr"]) for e in train(spec) if e.kind == "step"]
+
+    first = lrs(9)
+    assert first[-1][1] < first[0][1]               # decayed from step 4 (= 9 // 2)
+    second = lrs(30, resume=str(tmp_path / "r"))
+    values = [v for _, v in first + second]
+    assert all(b <= a + 1e-12 for a, b in zip(values, values[1:])), values
+    assert second[0][1] <= first[-1][1] and second[-1][1] == 0.0
 
 
 @pytest.fixture(scope="module")

@@ -171,6 +171,60 @@ def test_resuming_an_ema_run_without_ema_is_an_error_not_a_silent_drop(idx_dir, 
     assert events[-1].kind == "done" and events[-1].step == 12
 
 
+def test_a_save_killed_midway_never_resumes_mismatched_weights_and_counters(idx_dir, tmp_path, monkeypatch):
+    import os
+    from pathlib import Path
+
+    run(spec(idx_dir, tmp_path / "r", steps=10))
+    real_replace, renamed = os.replace, []
+
+    def killed_before_the_json(src, dst):          # the process dies between two renames of a save
+        if Path(dst).parent == tmp_path / "r":
+            if Path(dst).name == checkpoint.STATE_JSON:
+                raise KeyboardInterrupt("killed")
+            renamed.append(Path(dst).name)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", killed_before_the_json)
+    with pytest.raises(KeyboardInterrupt):
+        run(spec(idx_dir, tmp_path / "r", steps=20, resume=str(tmp_path / "r")))
+    monkeypatch.undo()
+    assert renamed == [checkpoint.MODEL_FILE, checkpoint.STATE_TENSORS]   # new tensors, old JSON files
+    assert checkpoint.read_config(tmp_path / "r")["step"] == 10
+    assert checkpoint.tensors_step(tmp_path / "r" / checkpoint.STATE_TENSORS) == 20
+    with pytest.raises(PlaygroundError, match="a save was interrupted"):
+        run(spec(idx_dir, tmp_path / "r", steps=30, resume=str(tmp_path / "r")))
+    assert api.sample(str(tmp_path / "r"), 2, 0, labels=[0, 1]).shape == (2, 28, 28, 1)   # still samples
+    assert not list((tmp_path / "r").glob(".*.tmp"))
+
+
+def test_ema_rampup_follows_g_early_and_reaches_the_full_decay():
+    from playground.engine.ema import ema_decay
+
+    assert ema_decay(0.999, 100, 0.0) == 0.999                      # off: the plain decay
+    assert ema_decay(0.999, 0, 0.05) == 0.0                         # the first update copies G
+    early = ema_decay(0.999, 100, 0.05)                             # half-life 5 steps, not 693
+    assert early == pytest.approx(0.5 ** (1 / 5))
+    assert ema_decay(0.999, 10**6, 0.05) == pytest.approx(0.999)     # later: the full decay
+    values = [ema_decay(0.999, s, 0.05) for s in range(0, 20000, 50)]
+    assert values == sorted(values)
+
+
+def test_ema_rampup_in_a_run(idx_dir, tmp_path):
+    """After 10 steps with decay 0.999 the plain average is still ~99% the initial weights;
+    ramped up it has followed G."""
+    plain = run(spec(idx_dir, tmp_path / "p", steps=10, ema=0.999))
+    ramped = run(spec(idx_dir, tmp_path / "q", steps=10, ema=0.999, ema_rampup=0.05))
+    assert plain[-1].kind == ramped[-1].kind == "done"
+    g = checkpoint.load_trainer_state(tmp_path / "q")["nets"]["G"]
+    p, q = checkpoint.load_model_state(tmp_path / "p"), checkpoint.load_model_state(tmp_path / "q")
+    key = next(k for k in q if k.endswith("weight"))
+    assert (q[key] - g[key]).abs().mean() < (p[key] - g[key]).abs().mean() / 5
+    assert checkpoint.read_config(tmp_path / "q")["train"]["ema_rampup"] == 0.05
+    with pytest.raises(PlaygroundError, match="EMA ramp-up must be in"):
+        run(spec(idx_dir, tmp_path / "x", steps=2, ema=0.9, ema_rampup=2.0))
+
+
 def test_an_unknown_loss_is_a_clear_error_with_exit_code_2(capsys, tmp_path):
     from playground.cli import main
 

@@ -122,3 +122,20 @@ def test_gradient_penalty_of_a_unit_gradient_critic_is_zero():
 def test_summary_lists_layers_and_params():
     text = family_summary("cgan")
     assert "Linear" in text and "[2, 784]" in text and "total params: 1,511,312" in text
+
+
+def test_gradient_penalty_sees_the_augmented_reals_that_d_loss_sees(monkeypatch):
+    family, ctx = make_ctx("wgan-gp", {"n_critic": 1})
+    ctx.augment_policy = ["translation", "cutout"]
+    seen, penalised = [], []
+    ctx.nets["D"].register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
+    gp = losses.gradient_penalty
+    monkeypatch.setattr(losses, "gradient_penalty",
+                        lambda D, real, fake, eps, c=None: penalised.append((real.clone(), fake.clone()))
+                        or gp(D, real, fake, eps, c))
+    family.train_step(ctx)
+    # n_critic = 1: G's update calls D on the fakes first; then D's loss on reals, fakes; then the penalty
+    real_for_loss, fake_for_loss = seen[1], seen[2]
+    plain, _ = ctx.sampler.batch(0)
+    assert not torch.equal(real_for_loss, plain)
+    assert torch.equal(penalised[0][0], real_for_loss) and torch.equal(penalised[0][1], fake_for_loss)

@@ -51,3 +51,21 @@ def test_the_lab_leaves_the_process_rng_alone():
     assert torch.equal(torch.get_rng_state(), before)
     b = lab2d.build(lab2d.LabConfig(dataset="ring", loss="hinge", steps=10, seed=5))
     assert all(torch.equal(p, q) for p, q in zip(a.nets["G"].parameters(), b.nets["G"].parameters()))
+
+
+def test_a_lab_request_never_touches_the_process_rng(monkeypatch):
+    """Requests run in server threads side by side: seeding must use a private generator."""
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+
+    def refuse(*_):
+        raise AssertionError("the lab reseeded the process-wide RNG")
+
+    monkeypatch.setattr(torch, "manual_seed", refuse)
+    monkeypatch.setattr(torch.random, "manual_seed", refuse)
+    a = list(lab2d.run(lab2d.LabConfig(loss="wgan-gp", steps=10, frame_every=10, seed=4)))
+    b = list(lab2d.run(lab2d.LabConfig(loss="wgan-gp", steps=10, frame_every=10, seed=4)))
+    assert torch.equal(torch.random.get_rng_state(), before)           # nothing drawn either
+    assert np.array_equal(a[-1].fake, b[-1].fake)                        # and still reproducible
+    c = list(lab2d.run(lab2d.LabConfig(loss="wgan-gp", steps=10, frame_every=10, seed=5)))
+    assert not np.array_equal(a[-1].fake, c[-1].fake)

@@ -118,3 +118,47 @@ def test_ground_truth_check_and_cli(tiny_sr, tmp_path):
     assert main(["upscale", model, "--input", str(tmp_path / "in.png"), "--out", str(tmp_path / "o.png")]) == 0
     assert Image.open(tmp_path / "o.png").size == (64, 64)
     assert main(["upscale", model, "--input", str(tmp_path / "in.png"), "--out", str(tmp_path / "o.jpg")]) == 2
+
+
+def _gan_ctx(vgg=None, **overrides):
+    from playground.data.base import ImageDataset
+    from playground.engine.config import make_config
+    from playground.engine.context import BatchSampler, StepContext
+
+    cfg = make_config(srgan.FAMILY, {"phase": "gan", "width": 8, "d_width": 8, "n_blocks": 1, **overrides})
+    nets = srgan.build(cfg)
+    ds = ImageDataset(torch.randint(0, 256, (8, 3, 64, 64), dtype=torch.uint8), None, "noise")
+    ctx = StepContext(nets=nets, opts=srgan.optimizers(cfg, nets), cfg=cfg, device=torch.device("cpu"),
+                      sampler=BatchSampler(ds, 4, 0, "cpu"), gen=torch.Generator().manual_seed(0))
+    ctx.extra_modules["vgg"] = vgg
+    return ctx
+
+
+def test_vgg_content_is_rescaled_and_drops_the_pixel_loss_by_default():
+    trunk = torch.nn.Conv2d(3, 4, 3, padding=1)          # stands in for VGG19's 36 layers
+    vgg = srgan.VGGContent(features=trunk)
+    x = torch.rand(2, 3, 8, 8) * 2 - 1
+    with torch.no_grad():
+        assert torch.allclose(vgg(x), trunk(((x + 1) / 2 - vgg.mean) / vgg.std) / 12.75)
+    out = srgan.train_step(_gan_ctx(vgg))
+    want = out["G/content"] + 1e-3 * out["G/adv"]                  # content + adversarial, no pixel term
+    assert out["G/loss"] == pytest.approx(float(want), rel=1e-5) and out["G/pixel"] > 0
+    out = srgan.train_step(_gan_ctx(vgg, vgg_pixel_weight=1.0))
+    assert out["G/loss"] == pytest.approx(float(out["G/content"] + out["G/pixel"] + 1e-3 * out["G/adv"]), rel=1e-5)
+
+
+def test_substitute_content_loss_sees_sr_and_hr_in_one_batch_with_bn_on_running_stats():
+    ctx = _gan_ctx(None)
+    D = ctx.nets["D"]
+    calls = []
+    D.register_forward_pre_hook(lambda m, args: calls.append(
+        (args[0].size(0), [b.training for b in m.modules() if isinstance(b, torch.nn.BatchNorm2d)])))
+    bn = next(m for m in D.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    srgan.feature_matching(D, torch.rand(4, 3, 64, 64), torch.rand(4, 3, 64, 64))
+    assert calls == [(8, [False] * len(calls[0][1]))]                # one pass of SR + HR, BN in eval
+    assert bn.num_batches_tracked.item() == 0                         # running statistics untouched
+    assert D.training and all(b.training for b in D.modules() if isinstance(b, torch.nn.BatchNorm2d))
+    calls.clear()
+    out = srgan.train_step(ctx)
+    assert calls[0][0] == 8 and not any(calls[0][1])                 # the content pass comes first
+    assert out["G/loss"] == pytest.approx(float(out["G/content"] + out["G/pixel"] + 1e-3 * out["G/adv"]), rel=1e-5)

@@ -245,3 +245,25 @@ def test_cli_mix(tiny_model, tmp_path, capsys):
     assert Image.open(out).size == (4 * 34 + 2, 3 * 34 + 2)
     assert main(["mix", tiny_model, "--crossover", "9", "--out", str(out)]) == 2
     assert "outside" in capsys.readouterr().err
+
+
+def _spy_first_input(net, seen: list):
+    """Record the first input of every forward call of `net`."""
+    net.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
+
+
+def test_r1_sees_the_augmented_reals_that_d_loss_sees(monkeypatch):
+    cfg = tiny_cfg()
+    nets = stylegan.build(cfg)
+    ctx = _ctx(cfg, nets)
+    ctx.augment_policy = ["translation", "cutout"]
+    seen, penalised = [], []
+    _spy_first_input(nets["D"], seen)
+    r1 = stylegan.losses.r1_penalty
+    monkeypatch.setattr(stylegan.losses, "r1_penalty", lambda scores, x: penalised.append(x.detach().clone())
+                        or r1(scores, x))
+    stylegan.train_step(ctx)                         # step 0: D's loss (reals, then fakes), then R1
+    real_for_loss = seen[0]
+    plain, _ = ctx.sampler.batch(0)
+    assert not torch.equal(real_for_loss, plain)     # augmentation did something
+    assert len(penalised) == 1 and torch.equal(penalised[0], real_for_loss)

@@ -40,6 +40,8 @@ def _check_value(key: str, value: Any) -> None:
         raise PlaygroundError(f"{key} (a learning rate) must be positive, got {value}")
     if key.startswith("beta") and not 0 <= value < 1:
         raise PlaygroundError(f"{key} must be in [0, 1), got {value}")
+    if isinstance(value, int) and value < 0:             # sizes, counts, intervals
+        raise PlaygroundError(f"{key} must not be negative, got {value}")
     if key == "n_critic" and value < 1:
         raise PlaygroundError(f"n_critic must be at least 1, got {value}")
     if value < 0 and (key.startswith(("lambda", "clip", "gp_", "r1_", "pool", "adv_", "content_", "ortho"))):

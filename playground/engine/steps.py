@@ -42,8 +42,9 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
     out: dict[str, torch.Tensor] = {}
 
     def d_update(real, c_real, fake, c_fake):
-        d_real = _call(D, ctx.augment(real), c_real)
-        d_fake = _call(D, ctx.augment(fake), c_fake)
+        real, fake = ctx.augment(real), ctx.augment(fake)   # the penalty sees what the loss sees
+        d_real = _call(D, real, c_real)
+        d_fake = _call(D, fake, c_fake)
         d_loss = d_loss_fn(d_real, d_fake)
         total = d_loss
         if gp_weight:

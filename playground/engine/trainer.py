@@ -31,7 +31,7 @@ from ..seed import deterministic_mode, make_generator, same_seeds
 from .config import fit_to_dataset, make_config
 from .context import BatchSampler, StepContext, StopRequested
 from .dist import Dist, from_env, local_device
-from .ema import make_ema, update_ema
+from .ema import ema_decay, make_ema, update_ema
 from .tb import TBLogger
 from .update import Updater, make_precision
 
@@ -52,6 +52,7 @@ class TrainSpec:
     overrides: dict = field(default_factory=dict)  # family Config fields
     augment: str = ""                   # DiffAugment policy, e.g. "translation,cutout"
     ema: float = 0.0                    # EMA decay for G (0 = off)
+    ema_rampup: float = 0.0             # EMA half-life capped at this fraction of the steps done (0 = off)
     log_every: int = 50
     sample_every: int = 500
     ckpt_every: int = 1000
@@ -226,6 +227,8 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         raise PlaygroundError("steps and batch size must be positive")
     if not 0.0 <= spec.ema < 1.0:  # also refuses NaN
         raise PlaygroundError(f"EMA decay must be in [0, 1) (0 = off), got {spec.ema}")
+    if not 0.0 <= spec.ema_rampup <= 1.0:
+        raise PlaygroundError(f"EMA ramp-up must be in [0, 1] (0 = off; stylegan2-ada uses 0.05), got {spec.ema_rampup}")
     if spec.threads:
         torch.set_num_threads(spec.threads)
     same_seeds(spec.seed)
@@ -258,8 +261,8 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         nets = _prepare_nets({k: v.to(device) for k, v in family.build(cfg).items()}, dist, device, channels_last)
         sampler = BatchSampler(ds, spec.batch_size, spec.seed, device, dist, channels_last)
         opts = family.optimizers(cfg, nets)
-    except ValueError as e:
-        raise PlaygroundError(f"{family.name}: {e}") from None
+    except (ValueError, RuntimeError, ArithmeticError) as e:   # e.g. a width of 0: no net of that shape
+        raise PlaygroundError(f"{family.name}: invalid settings: {e}") from None
     for net in nets.values():
         net.train()
     # under torchrun a stop is agreed on by all ranks at log steps, never raised inside one rank's step
@@ -301,9 +304,14 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
                     scalars = family.train_step(ctx)
             except StopRequested:  # stopped inside a long step: the counters say what was consumed
                 break
+            except (RuntimeError, ValueError, ArithmeticError) as e:
+                if ctx.step > started_step:
+                    raise
+                # the first step of this process: the settings (or the device) cannot run at all
+                raise PlaygroundError(f"{family.name} cannot train with these settings: {e}") from None
             ctx.step += 1
             if ema is not None:
-                update_ema(ema, nets["G"], spec.ema)
+                update_ema(ema, nets["G"], ema_decay(spec.ema, ctx.step, spec.ema_rampup))
             s = ctx.step
             at_ckpt = spec.out and (s % spec.ckpt_every == 0)
             if s % spec.log_every == 0 or at_ckpt or s == spec.steps:

@@ -178,12 +178,28 @@ def pool_query(pool: torch.Tensor | None, images: torch.Tensor, size: int, g) ->
     return torch.cat([images[:k], out]), pool
 
 
-def _lr_factor(step: int, total: int) -> float:
-    """1 for the first half, then linearly down to 0 at the last step."""
+def _lr_factor(step: int, total: int, extra: dict) -> float:
+    """1 for the first half, then linearly down to 0 at the last step.
+
+    The decay is anchored where it started (`extra["decay"]`, saved with the run): a run resumed
+    with more steps goes on from the factor it had reached, down to 0 at the new end, so the
+    learning rate never rises again."""
     if total <= 0:
         return 1.0
-    half = total // 2
-    return 1.0 if step < half else max(0.0, 1.0 - (step - half) / max(total - half, 1))
+    anchor = extra.get("decay")
+    if anchor is None:
+        if step < total // 2:
+            return 1.0
+        anchor = {"step": total // 2, "factor": 1.0, "total": total}
+    elif anchor["total"] != total:       # resumed with another length: re-anchor at today's factor
+        anchor = {"step": step, "factor": _decayed(anchor, step), "total": total}
+    extra["decay"] = anchor
+    return _decayed(anchor, step)
+
+
+def _decayed(anchor: dict, step: int) -> float:
+    start, total = anchor["step"], anchor["total"]
+    return anchor["factor"] * max(0.0, 1.0 - (step - start) / max(total - start, 1))
 
 
 def _split(ctx):
@@ -199,7 +215,7 @@ def _split(ctx):
 def train_step(ctx) -> dict:
     cfg = ctx.cfg
     T, D_A, D_B = ctx.nets["G"], ctx.nets["D_A"], ctx.nets["D_B"]
-    factor = _lr_factor(ctx.step, cfg.total_steps)
+    factor = _lr_factor(ctx.step, cfg.total_steps, ctx.extra)
     for opt in ctx.opts.values():
         for group in opt.param_groups:
             group["lr"] = cfg.lr * factor

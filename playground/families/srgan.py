@@ -11,15 +11,20 @@ LeakyReLU blocks doubling the width, then dense-LeakyReLU-dense (global average 
 any patch size works).
 
 Content loss: VGG19 phi_{5,4} feature distance when a VGG19 weights file is present (vgg_weights,
-or torchvision's file in the torch hub cache). This machine has none and cannot download it, so the
-documented substitute is feature matching on the discriminator's intermediate features (L1 between
-D's activations for SR and HR) plus the pixel loss; the card names which one was used.
+or torchvision's file in the torch hub cache), on feature maps rescaled by 1/12.75 as in the paper,
+and with no pixel loss beside it by default (`vgg_pixel_weight`; SRGAN-VGG54 has none). This
+machine has no VGG19 file and cannot download it, so the documented substitute is feature matching
+on the discriminator's intermediate features (L1 between D's activations for SR and HR, computed on
+SR and HR in one batch with D's BatchNorm in eval mode, so that neither batch's statistics
+normalise the difference away and the running statistics are not touched) plus the pixel loss
+(`pixel_weight`); the card names which one was used.
 
 Data: HR crops (the `photos` dataset); LR inputs are made here by bicubic x4 downsampling.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +53,8 @@ class Config(AdamConfig):
     pixel_loss: str = "l1"
     adv_weight: float = 1e-3
     content_weight: float = 1.0
+    pixel_weight: float = 1.0       # phase gan, beside the substitute content loss
+    vgg_pixel_weight: float = 0.0   # phase gan, beside VGG content (the paper's SRGAN-VGG54: none)
     vgg_weights: str = ""           # VGG19 weights for the paper's content loss (else the substitute)
     init_from: str = ""             # phase gan: the SRResNet checkpoint to start from
     # Global residual (VDSR-style, a documented variant): the net predicts the detail missing from the
@@ -126,23 +133,29 @@ def find_vgg(explicit: str = "") -> Path | None:
     return hub if hub.is_file() else None
 
 
+VGG_RESCALE = 1 / 12.75    # the paper rescales phi_{5,4} so its loss is comparable to the pixel MSE
+
+
 class VGGContent(nn.Module):
-    """phi_{5,4}: VGG19 features up to conv5_4 (after ReLU), ImageNet-normalised input."""
+    """phi_{5,4}: VGG19 features up to conv5_4 (after ReLU), ImageNet-normalised input, times 1/12.75.
+    `features` replaces the VGG19 trunk (tests; no 550 MB file needed there)."""
 
-    def __init__(self, weights: Path):
+    def __init__(self, weights: Path | None = None, features: nn.Module | None = None):
         super().__init__()
-        import torchvision
+        if features is None:
+            import torchvision
 
-        vgg = torchvision.models.vgg19()
-        vgg.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        self.net = vgg.features[:36].eval()
+            vgg = torchvision.models.vgg19()
+            vgg.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+            features = vgg.features[:36]
+        self.net = features.eval()
         for p in self.net.parameters():
             p.requires_grad_(False)
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
 
     def forward(self, x):
-        return self.net(((x + 1) / 2 - self.mean) / self.std)
+        return self.net(((x + 1) / 2 - self.mean) / self.std) * VGG_RESCALE
 
 
 def build_generator(cfg: Config) -> SRResNet:
@@ -176,6 +189,28 @@ def content_network(cfg: Config, ctx) -> nn.Module | None:
     return ctx.extra_modules["vgg"]
 
 
+@contextlib.contextmanager
+def batchnorm_eval(net: nn.Module):
+    """Run `net`'s BatchNorm layers on their running statistics (and leave those alone) inside."""
+    bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training]
+    for m in bns:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m in bns:
+            m.train()
+
+
+def feature_matching(D: SRDiscriminator, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+    """The substitute content loss: mean L1 between D's intermediate features of SR and of HR, both
+    in one batch through D with BatchNorm on running statistics (so SR and HR are normalised alike)."""
+    n = sr.size(0)
+    with batchnorm_eval(D):
+        _, feats = D(torch.cat([sr, hr.detach()]), return_features=True)
+    return sum((f[:n] - f[n:].detach()).abs().mean() for f in feats) / len(feats)
+
+
 def _pixel(sr, hr, kind):
     return (sr - hr).abs().mean() if kind == "l1" else F.mse_loss(sr, hr)
 
@@ -192,16 +227,13 @@ def train_step(ctx) -> dict:
         return {"G/pixel": pixel.detach()}
 
     D = ctx.nets["D"]
-    d_sr, f_sr = D(sr, return_features=True)
     vgg = content_network(cfg, ctx)
     if vgg is not None:
-        content = F.mse_loss(vgg(sr), vgg(hr))
-    else:  # the substitute: match D's intermediate features of SR to those of HR
-        with torch.no_grad():
-            _, f_hr = D(hr, return_features=True)
-        content = sum((a - b).abs().mean() for a, b in zip(f_sr, f_hr)) / len(f_sr)
-    adv = losses.g_nonsaturating(d_sr)
-    g_loss = cfg.content_weight * content + pixel + cfg.adv_weight * adv
+        content, pixel_weight = F.mse_loss(vgg(sr), vgg(hr)), cfg.vgg_pixel_weight
+    else:
+        content, pixel_weight = feature_matching(D, sr, hr), cfg.pixel_weight
+    adv = losses.g_nonsaturating(D(sr))
+    g_loss = cfg.content_weight * content + pixel_weight * pixel + cfg.adv_weight * adv
     ctx.update("G", g_loss)
     d_loss = losses.d_bce(D(hr), D(sr.detach()))
     ctx.update("D", d_loss)
@@ -224,9 +256,11 @@ def sample_grid(ctx, G) -> np.ndarray:
 def describe(cfg: dict) -> list[str]:
     if cfg.get("phase") == "pixel":
         return [f"- loss: pixel {cfg.get('pixel_loss', 'l1').upper()} only (the SRResNet phase)"]
-    content = (f"VGG19 phi_5,4 features ({cfg['vgg_weights']})" if cfg.get("vgg_weights") else
-               "the documented substitute: L1 feature matching on the discriminator's features, plus the "
-               "pixel loss (no VGG19 weights file was given, and none can be downloaded here)")
+    content = (f"VGG19 phi_5,4 features ({cfg['vgg_weights']}) rescaled by 1/12.75, pixel loss weight "
+               f"{cfg.get('vgg_pixel_weight', 0.0)}" if cfg.get("vgg_weights") else
+               "the documented substitute: L1 feature matching on the discriminator's features (SR and HR in "
+               f"one batch, D's BatchNorm on running statistics), plus the pixel loss (weight "
+               f"{cfg.get('pixel_weight', 1.0)}; no VGG19 weights file was given, and none can be downloaded here)")
     return [f"- content loss: {content}", f"- adversarial weight: {cfg.get('adv_weight')}",
             f"- initialised from: `{cfg.get('init_from')}`"]
 

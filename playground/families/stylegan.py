@@ -91,7 +91,8 @@ def train_step(ctx) -> dict:
     # D: logistic loss on real vs (detached) fakes
     with torch.no_grad():
         fake = G.synthesize(mixed_styles(G, n, ctx, update_avg=False), "random", ctx.rng)
-    d_loss = losses.d_bce(D(ctx.augment(real)), D(ctx.augment(fake)))
+    real = ctx.augment(real)                     # R1 below sees the reals D's loss saw
+    d_loss = losses.d_bce(D(real), D(ctx.augment(fake)))
     ctx.update("D", d_loss)
     out = {"D/loss": d_loss.detach()}
 

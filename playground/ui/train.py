@@ -26,6 +26,7 @@ UPLOAD = "uploaded zip of images"
 DATASETS = [("mnist5k (offline digits)", "mnist5k"), ("fashion", "fashion"),
             ("fashion sneakers + ankle boots (for cyclegan)", "fashion:7,9"),
             ("photos (for srgan)", "photos"), (UPLOAD, UPLOAD)]
+UI_EMA_RAMPUP = 0.05                 # browser runs are short: the average follows G early on (stylegan2-ada)
 HYPER = ("lr", "beta1", "beta2", "n_critic", "clip", "gp_weight", "lr_D")   # shown when the family has them
 
 
@@ -94,7 +95,7 @@ def _spec(ctx, family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, 
               "clip": clip, "gp_weight": gp_weight, "lr_D": lr_D}
     return api.TrainSpec(family=family, dataset=dataset, steps=int(steps), batch_size=int(batch),
                          seed=parse_seed(seed), device=_device(device),
-                         overrides=_overrides(family, loss, values), ema=ema,
+                         overrides=_overrides(family, loss, values), ema=ema, ema_rampup=UI_EMA_RAMPUP,
                          augment="translation,cutout" if augment else "", log_every=10, sample_every=50,
                          ckpt_every=500, command=f"(web UI) train {family} on {dataset}")
 
