@@ -150,3 +150,29 @@ def test_translation_metric_shape(tiny_pair):
     assert set(res["directions"]) == {"Sneaker->Ankle boot", "Ankle boot->Sneaker"}
     d = res["directions"]["Sneaker->Ankle boot"]
     assert 0 <= d["to_target"] <= 1 and 0 <= d["cycle_to_source"] <= 1 and d["n_test_images"] == 50
+
+
+def test_each_domain_is_read_from_its_own_shuffled_stream():
+    """CycleGAN's batches: half from each domain, fixed sizes (no masking, so no host sync on a GPU),
+    every image of a domain once per epoch of that domain."""
+    from playground.data import load_dataset
+    from playground.engine.context import BatchSampler, StepContext
+
+    ds = load_dataset("fashion:7,9", "train")
+    sampler = BatchSampler(ds, 16, 3, torch.device("cpu"))
+    ctx = StepContext(nets={}, opts={}, cfg=None, device=torch.device("cpu"), sampler=sampler,
+                      gen=torch.Generator().manual_seed(0))
+    n_a = int((ds.labels == 7).sum())
+    seen = []
+    for _ in range(n_a // 500):
+        x, c = ctx.next_batch(500, group=7)
+        assert x.shape[0] == 500 and (c == 7).all()
+        seen.append(x.flatten(1))
+    flat = torch.cat(seen)
+    assert len(torch.unique(flat, dim=0)) > 0.99 * len(flat)           # no image twice within the epoch
+    assert ctx.streams == {"7": 500 * (n_a // 500)}
+    again = StepContext(nets={}, opts={}, cfg=None, device=torch.device("cpu"), sampler=sampler,
+                        gen=torch.Generator().manual_seed(0))
+    assert torch.equal(again.next_batch(500, group=7)[0].flatten(1), seen[0])   # a function of (seed, pos)
+    with pytest.raises(ValueError, match="no images of class 3"):
+        ctx.next_batch(4, group=3)

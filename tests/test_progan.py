@@ -134,7 +134,7 @@ def test_resume_mid_phase_is_exact(idx_dir, tmp_path, split):
     for net in a["nets"]:
         for k in a["nets"][net]:
             assert torch.equal(a["nets"][net][k], b["nets"][net][k]), f"{net}.{k} differs after resume"
-    assert a["stream_pos"] == b["stream_pos"] > 0
+    assert a["streams"] == b["streams"] and b["streams"]["all"] > 0
     ma, mb = checkpoint.load_model_state(tmp_path / "full"), checkpoint.load_model_state(tmp_path / "half")
     assert all(torch.equal(ma[k], mb[k]) for k in ma)                     # EMA, phase and snapshots
 

@@ -47,33 +47,57 @@ class BatchSampler:
         self.seed = seed
         self.per_epoch = len(ds) // batch_size       # drop the ragged tail, as drop_last=True
         self._epoch, self._perm = -1, None
+        self._groups: dict[int, torch.Tensor] = {}
+        self._group_perms: dict[int, tuple[int, torch.Tensor]] = {}
 
-    def _permutation(self, epoch: int) -> torch.Tensor:
-        if epoch != self._epoch:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._perm = torch.randperm(len(self.images), generator=g).to(self.images.device)
-            self._epoch = epoch
-        return self._perm
+    def _permutation(self, epoch: int, group: int | None = None) -> torch.Tensor:
+        """The epoch's shuffle of the whole dataset, or of the images labelled `group`."""
+        if group is None:
+            if epoch != self._epoch:
+                g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+                self._perm = torch.randperm(len(self.images), generator=g).to(self.images.device)
+                self._epoch = epoch
+            return self._perm
+        members = self._group(group)
+        cached = self._group_perms.get(group)
+        if cached is None or cached[0] != epoch:
+            g = torch.Generator().manual_seed(hash((self.seed, epoch, group)) & (2**63 - 1))
+            cached = (epoch, members[torch.randperm(len(members), generator=g).to(members.device)])
+            self._group_perms[group] = cached
+        return cached[1]
+
+    def _group(self, group: int) -> torch.Tensor:
+        """Indices of the images labelled `group` (found once; a host sync at the first use only)."""
+        if group not in self._groups:
+            if self.labels is None:
+                raise ValueError("batches by class need a labelled dataset")
+            members = (self.labels == group).nonzero().squeeze(1)
+            if len(members) == 0:
+                raise ValueError(f"the dataset has no images of class {group}")
+            self._groups[group] = members
+        return self._groups[group]
 
     def batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         epoch, i = divmod(k, self.per_epoch)
         start = i * self.batch_size + self.offset
         return self._gather(self._permutation(epoch)[start:start + self.local])
 
-    def span(self, pos: int, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """A batch of `n` (global) whose size may change during a run (a schedule's batch per phase):
-        images [pos, pos + n) of the stream of epoch permutations laid end to end (an epoch's tail
-        runs on into the next), this rank's slice of it. A pure function of (seed, pos, n)."""
-        if n % self.world:
+    def span(self, pos: int, n: int, group: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A batch of `n` (global) whose size may change during a run (a schedule's batch per phase), or
+        drawn from one class only (`group`: CycleGAN's domains): images [pos, pos + n) of the stream
+        of epoch permutations laid end to end (an epoch's tail runs on into the next), this rank's
+        slice of it. A pure function of (seed, group, pos, n), with no host sync."""
+        if n % self.world or n < self.world:
             raise ValueError(f"the batch size {n} is the global batch: it must divide evenly over {self.world} processes")
-        if n > len(self.images):
-            raise ValueError(f"dataset has {len(self.images)} images, fewer than the batch size {n}")
+        size = len(self.images) if group is None else len(self._group(group))
+        if n > size:
+            raise ValueError(f"the dataset has {size} such images, fewer than the batch size {n}")
         local = n // self.world
         start, count, parts = pos + self.rank * local, local, []
         while count:
-            epoch, i = divmod(start, len(self.images))
-            take = min(count, len(self.images) - i)
-            parts.append(self._permutation(epoch)[i:i + take])
+            epoch, i = divmod(start, size)
+            take = min(count, size - i)
+            parts.append(self._permutation(epoch, group)[i:i + take])
             start, count = start + take, count - take
         return self._gather(torch.cat(parts))
 
@@ -103,21 +127,26 @@ class StepContext:
     stop: threading.Event | None = None  # checked at every batch, so Stop ends even a long step
     update: Updater | None = None        # ctx.update("D", loss): the one optimiser-step site
     phase: Phase | None = None           # this step's phase, for families with a schedule (ProGAN)
-    stream_pos: int = 0                  # images taken by batches whose size a phase sets (sampler.span)
+    streams: dict = field(default_factory=dict)   # images taken from each sampler.span stream, by group
 
     def __post_init__(self):
         if self.update is None:
             self.update = Updater(self.opts, self.dist, self.precision)
         self.rng = BatchRNG(self.gen, self.dist.rank, self.dist.world)   # this rank's slice of each draw
 
-    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def next_batch(self, size: int | None = None, group: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next (global) batch: the run's --batch-size from the epoch shuffle by default; `size`
+        (or the phase's batch size) and `group` (one class only) read a stream of their own."""
         if self.stop is not None and self.stop.is_set():
             raise StopRequested
-        if self.phase is not None and self.phase.batch_size:
-            x, c = self.sampler.span(self.stream_pos, self.phase.batch_size)
-            self.stream_pos += self.phase.batch_size
-        else:
+        if size is None and self.phase is not None:
+            size = self.phase.batch_size
+        if size is None and group is None:
             x, c = self.sampler.batch(self.batches_seen)
+        else:
+            n, key = size or self.sampler.batch_size, "all" if group is None else str(group)
+            x, c = self.sampler.span(self.streams.get(key, 0), n, group)
+            self.streams[key] = self.streams.get(key, 0) + n
         self.batches_seen += 1
         self.images_seen += x.size(0) * self.dist.world
         return x, c

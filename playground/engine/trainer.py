@@ -113,7 +113,7 @@ def _trainer_state(ctx: StepContext, ema) -> dict:
         "images_seen": ctx.images_seen,
         "extra": ctx.extra,
         "update": ctx.update.state_dict(),
-        "stream_pos": ctx.stream_pos,
+        "streams": dict(ctx.streams),
     }
 
 
@@ -139,7 +139,7 @@ def _restore(ctx: StepContext, ema, state: dict) -> None:
     ctx.images_seen = int(state["images_seen"])
     ctx.extra = state["extra"]
     ctx.update.load_state_dict(state.get("update"))
-    ctx.stream_pos = int(state.get("stream_pos", 0))
+    ctx.streams = {k: int(v) for k, v in (state.get("streams") or {}).items()}
 
 
 def _save(spec: TrainSpec, family, ctx: StepContext, ema, ds_name: str) -> str:

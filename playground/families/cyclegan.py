@@ -7,7 +7,8 @@ a history pool of 50 generated images per discriminator, and a linear learning-r
 the second half of training.
 
 Data: one labelled dataset holding both domains (e.g. `fashion:7,9`, or a folder with two class
-sub-folders); each batch is split by label into A and B.
+sub-folders); each step takes half of --batch-size from each domain, each domain from its own
+shuffled stream (so no batch ever lacks a domain, and no step waits on the host).
 """
 
 from __future__ import annotations
@@ -203,12 +204,11 @@ def _decayed(anchor: dict, step: int) -> float:
 
 
 def _split(ctx):
-    cfg = ctx.cfg
-    x, c = ctx.next_batch()
-    a, b = x[c == cfg.domain_a], x[c == cfg.domain_b]
-    while len(a) == 0 or len(b) == 0:  # a batch holding one domain only: take the next one
-        x, c = ctx.next_batch()
-        a, b = x[c == cfg.domain_a], x[c == cfg.domain_b]
+    """Half the batch from each domain, each from its own shuffled stream: fixed shapes, so no
+    host sync (masking a mixed batch by label needs one per step on a GPU)."""
+    half = max(ctx.sampler.batch_size // 2, ctx.dist.world)
+    a, _ = ctx.next_batch(half, group=ctx.cfg.domain_a)
+    b, _ = ctx.next_batch(half, group=ctx.cfg.domain_b)
     return a, b
 
 

@@ -124,8 +124,10 @@ class ProGenerator(Generator):
             out = torch.lerp(up2(self.to_rgb[i - 1](prev)), out, alpha)
         return out
 
+    @torch.no_grad()
     def set_phase(self, resolution: int, alpha: float) -> None:
-        self.phase.copy_(torch.tensor([self.index(resolution), float(alpha)]))
+        self.phase[0].fill_(self.index(resolution))     # scalar fills: no host-to-device copy per step
+        self.phase[1].fill_(float(alpha))
 
     def current(self) -> tuple[int, float]:
         """(resolution, alpha) as training left G. Read from the buffer (the EMA's is copied from G's
