@@ -27,6 +27,7 @@ from .capabilities.checks import MAX_SAMPLES, MAX_SEED
 from .capabilities.codes import CODE_SWEEP_VALUES
 from .capabilities.style import MAX_MIX_SEEDS
 from .data import dataset_names
+from .engine.diagnose import EXPLANATIONS as _EXPLANATIONS
 from .engine.jobs import JobManager, Limits
 from .engine.trainer import Event, TrainSpec, train as _train
 from .errors import PlaygroundError
@@ -39,6 +40,7 @@ from .runs_io import export_zip as export_run, extract_image_zip, import_zip as 
 __all__ = ["TrainSpec", "Event", "JobManager", "Limits", "Kind", "export_run", "import_run", "extract_image_zip",
            "can_use", "latest_owned", "set_shared", "write_access",
            "list_models", "list_families", "list_datasets", "load", "sample", "sample_with_labels", "interpolate",
+           "diagnosis_explanation",
            "code_sweep", "translate", "translate_batch", "upscale", "check_against_ground_truth", "style_mix",
            "style_layers", "truncation_strip", "latent_walk", "write_samples", "train", "evaluate", "MAX_SAMPLES", "MAX_SEED",
            "MAX_MIX_SEEDS", "CODE_SWEEP_VALUES"]
@@ -97,6 +99,11 @@ def list_models(runs_dir: str | Path | None = None) -> list[dict]:
 def sample_with_labels(name: str, n: int, seed: int, labels: Sequence[int] | None = None,
                        **controls) -> tuple[np.ndarray, np.ndarray | None]:
     return sampling.sample_with_labels(load(name), n, seed, labels, **controls)
+
+
+def diagnosis_explanation(topic: str) -> tuple[str, str]:
+    """(the notes' section, a short explanation) for a training diagnosis' topic (engine/diagnose.py)."""
+    return _EXPLANATIONS.get(topic, ("", ""))
 
 
 def sample(name: str, n: int, seed: int, labels: Sequence[int] | None = None, **controls) -> np.ndarray:

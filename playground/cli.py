@@ -178,6 +178,8 @@ def _print_events(events) -> int:
             print(f"step {ev.step}/{ev.total} {vals}", flush=True)
         elif ev.kind == "checkpoint":
             print(f"checkpoint step {ev.step} -> {ev.path}", flush=True)
+        elif ev.kind == "diagnosis":
+            print(f"diagnosis at step {ev.step}: {ev.message}", flush=True)
         elif ev.kind == "error":
             print(f"error: {ev.message}", file=sys.stderr)
             return 1

@@ -6,6 +6,7 @@ losses, so what a user sees here is the same maths as the image families.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Iterator
@@ -16,6 +17,8 @@ from torch import nn
 
 from .data import toy2d
 from .engine.context import StepContext
+from .engine.diagnose import Diagnoser
+from .engine.health import mean_pairwise_distance
 from .engine.steps import adversarial_step
 from .errors import PlaygroundError
 from .seed import reset_linear_
@@ -85,6 +88,7 @@ class Frame:
     arrows: tuple[np.ndarray, np.ndarray]   # positions [A, 2], G's descent directions [A, 2]
     scalars: dict
     coverage: dict
+    diagnoses: tuple = ()     # what engine/diagnose.py has said about the run so far (messages)
 
 
 def build(cfg: LabConfig) -> StepContext:
@@ -143,10 +147,21 @@ def frame(ctx: StepContext, scalars: dict) -> Frame:
 
 
 def run(cfg: LabConfig, stop: threading.Event | None = None) -> Iterator[Frame]:
+    """Frames every `frame_every` steps, with the engine's diagnoses (D wins over a third of the
+    run, or 500 steps; collapse onto few modes at two frames in a row after the first fifth)."""
     ctx = build(cfg)
+    diagnoser = Diagnoser(cfg.steps, window=min(500, max(cfg.steps // 3, 1)), warmup=cfg.steps // 5)
+    said: list[str] = []
     scalars = {}
     yield frame(ctx, scalars)
     while ctx.step < cfg.steps and not (stop and stop.is_set()):
         scalars = {k: round(float(v), 4) for k, v in step(ctx).items()}
         if ctx.step % cfg.frame_every == 0 or ctx.step == cfg.steps:
-            yield frame(ctx, scalars)
+            f = frame(ctx, scalars)
+            found = diagnoser.at_log(ctx.step, scalars)
+            if f.coverage:
+                fake, real = torch.as_tensor(f.fake[:400]), torch.as_tensor(f.real[:400])
+                spread = mean_pairwise_distance(fake) / max(mean_pairwise_distance(real), 1e-9)
+                found += diagnoser.at_coverage(ctx.step, f.coverage["modes_covered"], f.coverage["modes_total"], spread)
+            said += [d.message for d in found]
+            yield dataclasses.replace(f, diagnoses=tuple(said))

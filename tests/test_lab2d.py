@@ -35,22 +35,16 @@ def test_frame_contents():
 def test_ns_collapses_on_the_ring_while_wgan_gp_covers_all_modes():
     """The notes' story, with the lab's default settings and a fixed seed."""
     torch.set_num_threads(2)
-    covered = {}
+    covered, said = {}, {}
     for loss in ("non-saturating", "wgan-gp"):
-        frames = list(lab2d.run(lab2d.LabConfig(dataset="ring", loss=loss, steps=1500, seed=0, frame_every=1500)))
-        covered[loss] = frames[-1].coverage["modes_covered"]
+        frames = list(lab2d.run(lab2d.LabConfig(dataset="ring", loss=loss, steps=1500, seed=0, frame_every=150)))
+        covered[loss], said[loss] = frames[-1].coverage["modes_covered"], frames[-1].diagnoses
     assert covered["wgan-gp"] == 8, covered
     assert covered["non-saturating"] <= 3, covered
-
-
-def test_the_lab_leaves_the_process_rng_alone():
-    """A visitor's lab run must not reseed the server's global RNG (other requests share it)."""
-    torch.manual_seed(123)
-    before = torch.get_rng_state()
-    a = lab2d.build(lab2d.LabConfig(dataset="ring", loss="hinge", steps=10, seed=5))
-    assert torch.equal(torch.get_rng_state(), before)
-    b = lab2d.build(lab2d.LabConfig(dataset="ring", loss="hinge", steps=10, seed=5))
-    assert all(torch.equal(p, q) for p, q in zip(a.nets["G"].parameters(), b.nets["G"].parameters()))
+    # the run that collapses is diagnosed as such; the healthy one of the same length is not
+    assert any(m.startswith("mode collapse: the samples cover") and " of 8 modes (their spread is 0." in m
+               for m in said["non-saturating"]), said
+    assert said["wgan-gp"] == (), said
 
 
 def test_a_lab_request_never_touches_the_process_rng(monkeypatch):

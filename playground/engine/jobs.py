@@ -28,6 +28,7 @@ from ..registry import get_family
 from ..storage import TB_DIR
 from .config import make_config
 from .launch import train_processes
+from .health import PREFIX as HEALTH
 from .trainer import PHASE, TrainSpec, train
 
 
@@ -85,6 +86,8 @@ class RunState:
     processes: int = 1                  # local training processes (torchrun) for this run
     phase: dict = field(default_factory=dict)      # a scheduled run's latest phase: {"resolution": 8, "alpha": 0.4}
     timeline: list = field(default_factory=list)   # [{"step": s, "name": k, "value": v}] of the phase values
+    health: dict = field(default_factory=dict)     # the latest health signals (engine/health.py), by name
+    diagnoses: list = field(default_factory=list)  # [{"step", "topic", "message"}], oldest first
 
     def snapshot(self) -> dict:
         return {"id": self.id, "family": self.spec.family, "dataset": self.spec.dataset, "owner": self.owner,
@@ -92,7 +95,8 @@ class RunState:
                 "history": list(self.history), "grid": self.grid, "grid_step": self.grid_step,
                 "img_per_s": self.img_per_s, "eta_s": self.eta_s, "error": self.error,
                 "out": self.spec.out, "started": self.started, "finished": self.finished,
-                "processes": self.processes, "phase": dict(self.phase), "timeline": list(self.timeline)}
+                "processes": self.processes, "phase": dict(self.phase), "timeline": list(self.timeline),
+                "health": dict(self.health), "diagnoses": list(self.diagnoses)}
 
 
 class JobManager:
@@ -237,12 +241,18 @@ class JobManager:
                         phase = {k[len(PHASE):]: v for k, v in ev.scalars.items() if k.startswith(PHASE)}
                         state.phase = phase
                         state.timeline.extend({"step": ev.step, "name": k, "value": v} for k, v in phase.items())
+                        state.health.update({k[len(HEALTH):]: v for k, v in ev.scalars.items() if k.startswith(HEALTH)})
                         state.history.extend({"step": ev.step, "name": k, "value": v} for k, v in ev.scalars.items()
-                                             if k not in ("img_per_s", "eta_s") and not k.startswith(PHASE))
+                                             if k not in ("img_per_s", "eta_s") and not k.startswith((PHASE, HEALTH)))
                     elif ev.kind == "samples":
                         state.grid, state.grid_step = ev.image, ev.step
+                        state.health.update({k[len(HEALTH):]: v for k, v in ev.scalars.items() if k.startswith(HEALTH)})
+                    elif ev.kind == "diagnosis":
+                        state.diagnoses.append({"step": ev.step, "topic": ev.topic, "message": ev.message})
                     elif ev.kind == "error":
                         state.status, state.error = "error", ev.message
+                        if ev.topic:
+                            state.diagnoses.append({"step": ev.step, "topic": ev.topic, "message": ev.message})
                     elif ev.kind == "done":
                         state.status = "stopped" if ev.message == "stopped" else "finished"
         except PlaygroundError as e:

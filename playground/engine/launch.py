@@ -36,7 +36,7 @@ EVENTS, STOP, SPEC = "events.jsonl", "stop", "spec.json"
 
 def _event_line(ev: Event, folder: Path) -> str:
     d = {"kind": ev.kind, "step": ev.step, "total": ev.total, "scalars": ev.scalars, "path": ev.path,
-         "message": ev.message, "images": ev.images}
+         "message": ev.message, "images": ev.images, "topic": ev.topic}
     if ev.image is not None:
         name = f"grid-{ev.step}.npy"
         np.save(folder / name, ev.image)

@@ -12,6 +12,7 @@ import torch
 
 from .. import losses
 from .context import StepContext
+from .health import adversarial_health
 
 # the losses the Train tab offers for the loss-driven families (minimax to see the saturation)
 ADVERSARIAL_LOSSES = ("ns", "minimax", "hinge")
@@ -63,6 +64,7 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
         out["D/loss"] = d_loss.detach()
         out["D/real"] = d_real.detach().mean()
         out["D/fake"] = d_fake.detach().mean()
+        out.update(adversarial_health(d_real, d_fake, loss))
         if loss == "wasserstein":
             out["W_dist"] = (d_real.detach().mean() - d_fake.detach().mean())
 
@@ -98,9 +100,12 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
     return out
 
 
-def adam_for(nets: dict, lr: float, betas: tuple[float, float], names=("G", "D")) -> dict:
-    """One Adam per named net, same hyperparameters: what most families want."""
-    return {k: torch.optim.Adam(nets[k].parameters(), lr=lr, betas=betas) for k in names}
+def adam_for(nets: dict, cfg) -> dict:
+    """One Adam each for G and D with the config's betas: what most families want. D's learning
+    rate is `lr_D` when set (a slower D is the usual cure when D wins), else `lr`."""
+    betas = (cfg.beta1, cfg.beta2)
+    return {"G": torch.optim.Adam(nets["G"].parameters(), lr=cfg.lr, betas=betas),
+            "D": torch.optim.Adam(nets["D"].parameters(), lr=cfg.d_lr, betas=betas)}
 
 
 def ttur_adam(nets: dict, lr_G: float, lr_D: float, betas: tuple[float, float]) -> dict:

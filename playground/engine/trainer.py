@@ -25,13 +25,15 @@ from ..data.augment import parse_policy
 from ..device import pick_device
 from ..errors import PlaygroundError
 from ..families.protocol import Kind
-from ..imaging import grid, to_uint8
+from ..imaging import grid, to_float, to_uint8
 from ..registry import get_family
 from ..seed import deterministic_mode, make_generator, same_seeds
 from .config import fit_to_dataset, make_config
 from .context import BatchSampler, StepContext, StopRequested
 from .dist import Dist, from_env, local_device
+from .diagnose import Diagnoser, diverged
 from .ema import ema_decay, make_ema, update_ema
+from .health import SampleDiversity
 from .tb import TBLogger
 from .update import Updater, make_precision
 
@@ -67,6 +69,7 @@ class TrainSpec:
     precision: str = "fp32"             # fp32 | bf16 | fp16 (autocast; fp16 adds loss scaling)
     compile: bool = False               # torch.compile the nets the family allows (family.compilable)
     clip_grad: float = 0.0              # clip each net's gradient norm (0 = off)
+    diagnose_window: int = 500          # steps a health signal must hold before it is diagnosed
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Event:
     path: str | None = None
     message: str = ""
     images: int = 0                     # real images consumed so far (all ranks): throughput
+    topic: str = ""                     # a "diagnosis" event's topic (engine/diagnose.py EXPLANATIONS)
 
 
 def _fixed_inputs(family, G, seed: int, device) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -94,12 +98,22 @@ def _fixed_inputs(family, G, seed: int, device) -> tuple[torch.Tensor, torch.Ten
 
 
 @torch.no_grad()
-def _grid(G, z, c) -> np.ndarray:
+def _samples(G, z, c) -> np.ndarray:
+    """uint8 [N, H, W, C] from fixed inputs, G in eval mode."""
     was = G.training
     G.eval()
     x = G(z) if c is None else G(z, c)
     G.train(was)
-    return grid(to_uint8(x).numpy(), nrow=8)
+    return to_uint8(x).numpy()
+
+
+def _diversity(family, spec: TrainSpec, sampler: BatchSampler, n: int) -> SampleDiversity | None:
+    """Sample diversity is measured for unconditional noise-driven models (a conditional preview
+    holds every class by construction) on data with a project classifier."""
+    if family.preview is not None or family.kind not in (Kind.SAMPLER, Kind.STYLE, Kind.CODES):
+        return None
+    pick = torch.randperm(len(sampler.images), generator=make_generator(spec.seed + 104729))[:n]
+    return SampleDiversity.for_dataset(spec.dataset, to_float(sampler.images[pick.to(sampler.images.device)].cpu()))
 
 
 def _trainer_state(ctx: StepContext, ema) -> dict:
@@ -212,12 +226,25 @@ def _enter_phase(family, ctx: StepContext, shown: torch.nn.Module) -> None:
     ctx.phase = phase
 
 
+class Diverged(Exception):
+    def __init__(self, values: dict[str, float]):
+        super().__init__("non-finite " + ", ".join(k for k, v in values.items() if not math.isfinite(v)))
+        self.values = values
+
+
 def _finite(scalars: dict) -> dict[str, float]:
     values = {k: float(v) for k, v in scalars.items()}
-    bad = [k for k, v in values.items() if not math.isfinite(v)]
-    if bad:
-        raise FloatingPointError(f"non-finite {', '.join(bad)}")
+    if not all(math.isfinite(v) for v in values.values()):
+        raise Diverged(values)
     return values
+
+
+def _diagnosis_events(found: list, tb: TBLogger, total: int, is_main: bool) -> Iterator[Event]:
+    for d in found:
+        tb.text(f"diagnosis/{d.topic}", f"step {d.step}: {d.message}")
+        tb.scalars(d.step, {f"diagnosis/{d.topic}": 1.0})
+        if is_main:
+            yield Event("diagnosis", d.step, total, message=d.message, topic=d.topic)
 
 
 def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Event]:
@@ -282,11 +309,17 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
                                                             "to_step": ctx.step}]
     if family.schedule is not None and ctx.step > 0:   # the phase of the last step done: a stage
         ctx.phase = family.schedule(cfg, ctx.step - 1)  # that ended there ends again, as uninterrupted
+    diversity = None
     if family.preview is not None:  # e.g. translation families show inputs and outputs
-        preview = lambda G: family.preview(ctx, G)  # noqa: E731
+        preview = lambda G: (family.preview(ctx, G), {})  # noqa: E731
     else:
         fixed_z, fixed_c = _fixed_inputs(family, nets["G"], spec.seed, device)
-        preview = lambda G: _grid(G, fixed_z, fixed_c)  # noqa: E731
+        diversity = _diversity(family, spec, sampler, len(fixed_z)) if dist.is_main else None
+
+        def preview(G):
+            images = _samples(G, fixed_z, fixed_c)
+            return grid(images, nrow=8), ({} if diversity is None else diversity.measure_grid_images(images))
+    diagnoser = Diagnoser(spec.steps, spec.diagnose_window)
     tb = TBLogger(spec.logdir if dist.is_main else None)
     tb.text("config", f"family={family.name} dataset={ds.name} spec={spec} cfg={cfg}")
 
@@ -299,6 +332,9 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
                 break
             if family.schedule is not None:
                 _enter_phase(family, ctx, ema if ema is not None else nets["G"])
+            nxt = ctx.step + 1           # gradient norms cost a reduction: only on the steps that log
+            ctx.update.measure = (nxt % spec.log_every == 0 or nxt == spec.steps
+                                  or bool(spec.out and nxt % spec.ckpt_every == 0))
             try:
                 with precision.autocast():
                     scalars = family.train_step(ctx)
@@ -315,6 +351,7 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
             s = ctx.step
             at_ckpt = spec.out and (s % spec.ckpt_every == 0)
             if s % spec.log_every == 0 or at_ckpt or s == spec.steps:
+                scalars.update(ctx.update.take_grad_norms())
                 values = _finite(dist.mean_scalars(scalars))   # every rank raises together on NaN
                 now = time.perf_counter()
                 values["img_per_s"] = (ctx.images_seen - last_images) / max(now - last_t, 1e-9)
@@ -326,20 +363,24 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
                 tb.scalars(s, values)
                 if dist.is_main:
                     yield Event("step", s, spec.steps, values, images=ctx.images_seen)
+                yield from _diagnosis_events(diagnoser.at_log(s, values), tb, spec.steps, dist.is_main)
                 if dist.active and dist.any(stop is not None and stop.is_set()):
                     break
             if dist.is_main and (s % spec.sample_every == 0 or s == spec.steps):
-                img = preview(ema if ema is not None else nets["G"])
+                img, health = preview(ema if ema is not None else nets["G"])
                 tb.image(s, "samples", img)
-                yield Event("samples", s, spec.steps, image=img)
+                tb.scalars(s, health)
+                yield Event("samples", s, spec.steps, health, image=img)
+                yield from _diagnosis_events(diagnoser.at_samples(s, health), tb, spec.steps, True)
             if at_ckpt:
                 last_saved = s
                 yield from _checkpoint_event(spec, family, ctx, ema, ds.name)
-    except FloatingPointError as e:
+    except Diverged as e:            # nothing is saved after it: the last checkpoint on disk is the good one
+        found = diverged(ctx.step, e.values, last_saved if spec.out and last_saved > 0 else None)
+        yield from _diagnosis_events([found], tb, spec.steps, dist.is_main)
         tb.close()
         if dist.is_main:
-            yield Event("error", ctx.step, spec.steps,
-                        message=f"training diverged at step {ctx.step} ({e}); last good checkpoint kept")
+            yield Event("error", ctx.step, spec.steps, message=found.message, topic=found.topic)
         return
     if spec.out and ctx.step > last_saved:
         yield from _checkpoint_event(spec, family, ctx, ema, ds.name, announce=False)

@@ -15,6 +15,7 @@ import torch
 
 from ..errors import PlaygroundError
 from .dist import Dist
+from .health import PREFIX
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -66,6 +67,8 @@ class Updater:
         fp16 = precision.name == "fp16"
         self.scalers = {k: torch.amp.GradScaler(precision.device_type) if fp16 else None for k in opts}
         self.counts = {k: 0 for k in opts}
+        self.measure = False            # set on the steps that log: then each update records its gradient norm
+        self._norms: dict[str, torch.Tensor] = {}
 
     def use(self, opts: dict[str, torch.optim.Optimizer]) -> None:
         """Step these optimisers from now on (a schedule rebuilt them); scalers and counts carry on."""
@@ -79,13 +82,25 @@ class Updater:
         if scaler is not None:
             scaler.unscale_(opt)
         if self.clip_grad:
-            torch.nn.utils.clip_grad_norm_(params, self.clip_grad)
+            norm = torch.nn.utils.clip_grad_norm_(params, self.clip_grad)   # the norm before clipping
+        elif self.measure:
+            grads = [p.grad for p in params if p.grad is not None]
+            norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])) \
+                if grads else torch.zeros(())
+        if self.measure:
+            self._norms[name] = norm.detach()     # a tensor: read at logging, with the losses
         if scaler is None:
             opt.step()
         else:
             scaler.step(opt)  # skips the step (and lowers the scale) on inf/NaN gradients
             scaler.update()
         self.counts[name] += 1
+
+    def take_grad_norms(self) -> dict[str, torch.Tensor]:
+        """`health/grad_norm_<net>` of the last measured step's updates (then forgotten)."""
+        out = {f"{PREFIX}grad_norm_{k}": v for k, v in self._norms.items()}
+        self._norms = {}
+        return out
 
     def state_dict(self) -> dict:
         return {"counts": dict(self.counts),

@@ -142,7 +142,8 @@ def build(cfg: Config) -> dict:
 
 def optimizers(cfg: Config, nets: dict) -> dict:
     betas = (cfg.beta1, cfg.beta2)
-    return {k: torch.optim.Adam(nets[k].parameters(), lr=cfg.lr, betas=betas) for k in ("G", "D_A", "D_B")}
+    return {k: torch.optim.Adam(nets[k].parameters(), lr=cfg.lr if k == "G" else cfg.d_lr, betas=betas)
+            for k in ("G", "D_A", "D_B")}
 
 
 def pool_query(pool: torch.Tensor | None, images: torch.Tensor, size: int, g) -> tuple:
@@ -216,9 +217,9 @@ def train_step(ctx) -> dict:
     cfg = ctx.cfg
     T, D_A, D_B = ctx.nets["G"], ctx.nets["D_A"], ctx.nets["D_B"]
     factor = _lr_factor(ctx.step, cfg.total_steps, ctx.extra)
-    for opt in ctx.opts.values():
+    for name, opt in ctx.opts.items():
         for group in opt.param_groups:
-            group["lr"] = cfg.lr * factor
+            group["lr"] = (cfg.lr if name == "G" else cfg.d_lr) * factor
     a, b = _split(ctx)
 
     # generators: fool both Ds, cycle back, and leave the target domain's images alone

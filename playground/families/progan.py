@@ -93,8 +93,8 @@ def build(cfg: Config) -> dict:
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
-    return {k: torch.optim.Adam(nets[k].parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=1e-8)
-            for k in ("G", "D")}
+    return {k: torch.optim.Adam(nets[k].parameters(), lr=cfg.lr if k == "G" else cfg.d_lr,
+                                betas=(cfg.beta1, cfg.beta2), eps=1e-8) for k in ("G", "D")}
 
 
 def train_step(ctx) -> dict:

@@ -61,11 +61,17 @@ class BaseConfig:
 
 @dataclass
 class AdamConfig(BaseConfig):
-    """One Adam for every net, same learning rate (families with two timescales use lr_G / lr_D)."""
+    """Adam for every net; `lr_D` (0 = the same as `lr`) lets D learn at its own rate."""
 
     lr: float = 2e-4
+    lr_D: float = 0.0
     beta1: float = 0.5
     beta2: float = 0.999
+
+    @property
+    def d_lr(self) -> float:
+        """D's learning rate: `lr_D` when set, else `lr`."""
+        return self.lr_D or self.lr
 
 
 @dataclass

@@ -179,7 +179,8 @@ def build(cfg: Config) -> dict:
 
 def optimizers(cfg: Config, nets: dict) -> dict:
     betas = (cfg.beta1, cfg.beta2)
-    return {k: torch.optim.Adam(n.parameters(), lr=cfg.lr, betas=betas) for k, n in nets.items()}
+    return {k: torch.optim.Adam(n.parameters(), lr=cfg.lr if k == "G" else cfg.d_lr, betas=betas)
+            for k, n in nets.items()}
 
 
 def content_network(cfg: Config, ctx) -> nn.Module | None:

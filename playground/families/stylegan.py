@@ -57,7 +57,7 @@ def build(cfg: Config) -> dict:
 def optimizers(cfg: Config, nets: dict) -> dict:
     c = cfg.r1_every / (cfg.r1_every + 1) if cfg.r1_every else 1.0
     return {"G": torch.optim.Adam(nets["G"].parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2)),
-            "D": torch.optim.Adam(nets["D"].parameters(), lr=cfg.lr * c,
+            "D": torch.optim.Adam(nets["D"].parameters(), lr=cfg.d_lr * c,
                                   betas=(cfg.beta1 ** c, cfg.beta2 ** c))}
 
 

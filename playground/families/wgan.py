@@ -16,6 +16,7 @@ class Config(BaseConfig):
     z_dim: int = 100
     width: int = 64
     lr: float = 5e-5
+    lr_D: float = 0.0                # the critic's own learning rate (0 = lr)
     clip: float = 0.01
     n_critic: int = 5
 
@@ -30,7 +31,8 @@ def build(cfg: Config) -> dict:
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
-    return {k: torch.optim.RMSprop(nets[k].parameters(), lr=cfg.lr) for k in ("G", "D")}
+    return {"G": torch.optim.RMSprop(nets["G"].parameters(), lr=cfg.lr),
+            "D": torch.optim.RMSprop(nets["D"].parameters(), lr=cfg.lr_D or cfg.lr)}
 
 
 def train_step(ctx) -> dict:

@@ -34,7 +34,7 @@ def build(cfg: Config) -> dict:
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
-    return adam_for(nets, cfg.lr, (cfg.beta1, cfg.beta2))
+    return adam_for(nets, cfg)
 
 
 def train_step(ctx) -> dict:

@@ -49,7 +49,7 @@ def describe(frame: lab2d.Frame) -> str:
         parts.append(f"modes covered **{cov['modes_covered']}/{cov['modes_total']}**")
         parts.append(f"high-quality samples (within 3σ of a mode) **{100 * cov['high_quality']:.0f}%**")
     parts += [f"{k} {v:.3f}" for k, v in frame.scalars.items()]
-    return " · ".join(parts)
+    return " · ".join(parts) + "".join(f"\n\n**Diagnosis:** {m}" for m in frame.diagnoses)
 
 
 @user_errors

@@ -58,6 +58,8 @@ def _overrides(family: str, loss, values: dict) -> dict:
     if "loss" in d and loss in loss_choices(family):
         out["loss"] = loss
     for key, value in values.items():
+        if key == "lr_D" and not value:                   # 0 / empty: D learns at the same rate as G
+            continue
         if key in d and value is not None and key in api.family_settings(family):
             out[key] = value
         elif key == "lr" and value is not None and "lr_G" in d:
@@ -124,6 +126,32 @@ def _timeline(timeline: list) -> pd.DataFrame | None:
     return pd.concat(rows, ignore_index=True)
 
 
+def _health_text(health: dict) -> str:
+    """The latest health signals in one line (engine/health.py says what each one is)."""
+    parts = []
+    if "D_acc_fake" in health:
+        parts.append(f"D accuracy: real {health['D_acc_real']:.2f}, fake {health['D_acc_fake']:.2f}")
+    if "G_grad_minimax" in health:
+        parts.append(f"G's gradient on fakes: non-saturating {health['G_grad_ns']:.3f} vs minimax "
+                     f"{health['G_grad_minimax']:.3f}")
+    norms = [f"{k[len('grad_norm_'):]} {v:.3g}" for k, v in health.items() if k.startswith("grad_norm_")]
+    if norms:
+        parts.append("gradient norms: " + ", ".join(norms))
+    if "classes" in health:
+        parts.append(f"samples cover {int(health['classes'])} classes (as many real images: "
+                     f"{int(health['classes_real'])}), diversity {health['diversity']:.1f} (real "
+                     f"{health['diversity_real']:.1f})")
+    return ("\n\nHealth · " + " · ".join(parts)) if parts else ""
+
+
+def _diagnoses_text(diagnoses: list) -> str:
+    out = []
+    for d in diagnoses:
+        section, why = api.diagnosis_explanation(d["topic"])
+        out.append(f"\n\n**Diagnosis (step {d['step']:,}):** {d['message']}\n\n> *The notes, {section}:* {why}")
+    return "".join(out)
+
+
 def _phase_text(phase: dict) -> str:
     if "resolution" not in phase:
         return ""
@@ -145,7 +173,8 @@ def _progress(snap: dict | None, others: list | None = None) -> str:
     procs = f" · {snap['processes']} processes" if snap.get("processes", 1) > 1 else ""
     return (f"{bar}\n\n**{snap['status']}** · run `{snap['id']}` · {snap['family']} on {snap['dataset']}{procs} · "
             f"step {snap['step']}/{snap['total']}{_phase_text(snap.get('phase', {}))} · "
-            f"{snap['img_per_s']:.0f} img/s · ETA {eta_txt}{err}")
+            f"{snap['img_per_s']:.0f} img/s · ETA {eta_txt}{err}"
+            f"{_health_text(snap.get('health', {}))}{_diagnoses_text(snap.get('diagnoses', []))}")
 
 
 def build(ctx) -> None:
@@ -171,7 +200,7 @@ def _build_image(ctx) -> None:
                 lr = gr.Number(d.get("lr"), label="learning rate")
                 beta1 = gr.Number(d.get("beta1"), label="Adam β1")
                 beta2 = gr.Number(d.get("beta2"), label="Adam β2")
-                lr_d = gr.Number(d.get("lr_D"), label="D learning rate (two time-scales; the box before is G's)",
+                lr_d = gr.Number(d.get("lr_D"), label="D learning rate (0 = the same as the learning rate before it)",
                                  visible="lr_D" in d)
             with gr.Row():
                 n_critic = gr.Number(d.get("n_critic", 1), label="n_critic", precision=0, visible="n_critic" in d)
