@@ -5,6 +5,20 @@ import torch
 from .errors import PlaygroundError
 
 
+def thread_pinner():
+    """A function that gives the thread calling it this thread's torch CPU thread count.
+
+    OpenMP keeps that count per thread: a server's request threads start with the default, not
+    what the main thread set, and a different count changes float sums in the last bit, so the
+    same seed would draw images a few pixel values apart depending on which thread served it."""
+    n = torch.get_num_threads()
+
+    def pin() -> None:
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+    return pin
+
+
 def pick_device(requested: str | None = None) -> torch.device:
     if requested in (None, "", "auto"):
         if torch.cuda.is_available():

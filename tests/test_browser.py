@@ -177,3 +177,68 @@ def test_every_tab_shows_a_result_on_opening(server, page, tmp_path_factory):  #
             assert (shots / f"{slug}.png").stat().st_size > 10_000
     finally:
         pg.close()
+
+
+def _pixels(page, src: str):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(page.request.get(src).body())).convert("RGB"))
+
+
+def _same_image_as(page, elem_id: str, want, timeout_ms: int = 30000):
+    """Wait until #elem_id shows exactly the pixels `want` (links restore, then compute)."""
+    import numpy as np
+    import time
+
+    deadline, src = time.time() + timeout_ms / 1000, None
+    while time.time() < deadline:
+        src = image_digest(page, elem_id, timeout_ms=timeout_ms)
+        got = _pixels(page, src)
+        if got.shape == want.shape and np.array_equal(got, want):
+            return src
+        page.wait_for_timeout(300)
+    raise AssertionError(f"#{elem_id} never showed the linked image (last: {src})")
+
+
+def test_a_link_reopens_the_view_and_the_link_button_makes_one(page, server):  # noqa: F811
+    """A link with the controls in its query opens on the Conditional tab with those controls and
+    the very image the API draws for them; the tab's own "Link to this view" button writes such a link."""
+    from urllib.parse import urlencode
+
+    import numpy as np
+    from gradio_client import Client
+    from PIL import Image
+
+    params = {"tab": "generate", "model": "cgan-fashion", "class": "3: Dress", "n": "4", "seed": "77"}
+    client = Client(server, verbose=False)
+    client.predict("cgan-fashion", api_name="/model_classes")        # this session's class list: Fashion's
+    want = np.asarray(Image.open(client.predict("cgan-fashion", "3: Dress", 4, 77, 0.0, api_name="/generate"))
+                      .convert("RGB"))
+    browser = page.context.browser
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    linked = context.new_page()
+    linked.goto(server + "?" + urlencode(params), wait_until="load")
+    _same_image_as(linked, "gen-grid", want)
+    assert linked.locator("#gen-seed input").input_value() == "77"
+    linked.locator("#generate-link-go").click()
+    linked.wait_for_function("() => document.querySelector('#generate-link textarea').value.includes('seed=77')",
+                             timeout=10000)
+    url = linked.locator("#generate-link textarea").input_value()
+    assert url.startswith(server.rstrip("/")) and "tab=generate" in url and "model=cgan-fashion" in url
+    again = context.new_page()
+    again.goto(url, wait_until="load")
+    _same_image_as(again, "gen-grid", want)
+    # another tab's link: style mixing with the fine layers from A
+    mix = np.asarray(Image.open(client.predict("stylegan-fashion", "3,4", "10", "fine", 0, 3, 1.0, "on (fixed maps)",
+                                               api_name="/style_mix")).convert("RGB"))
+    again.goto(server + "?" + urlencode({"tab": "stylemix", "model": "stylegan-fashion", "rows": "3,4",
+                                         "cols": "10", "crossover": "fine"}), wait_until="load")
+    _same_image_as(again, "sm-grid", mix)
+    # a hostile link: a warning, and the page keeps its default view
+    again.goto(server + "?" + urlencode({"tab": "generate", "model": "../../etc", "n": "1e9"}), wait_until="load")
+    again.wait_for_function("() => document.body.innerText.includes('This link could not be opened')", timeout=20000)
+    image_digest(again, "gen-grid")
+    context.close()

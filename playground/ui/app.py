@@ -6,6 +6,7 @@ import gradio as gr
 
 from . import evaluate, generate, infogan, stylemix, superres, train, translate
 from .context import AppContext
+from .links import restore_on_load
 
 CSS = """
 .pixelated img { image-rendering: pixelated; }
@@ -15,14 +16,16 @@ footer { display: none !important; }
 #tr-plot { margin-bottom: 72px; }
 """
 
+# (title, key, build): the key is the tab's id and its `?tab=` value in links that reopen a view;
+# a build that supports such links returns its links.LinkSpec
 TABS = (
-    ("Conditional generation", generate.build),
-    ("InfoGAN codes", infogan.build),
-    ("Style mixing", stylemix.build),
-    ("Domain translation", translate.build),
-    ("Super-resolution", superres.build),
-    ("Train", train.build),
-    ("Evaluate", evaluate.build),
+    ("Conditional generation", "generate", generate.build),
+    ("InfoGAN codes", "infogan", infogan.build),
+    ("Style mixing", "stylemix", stylemix.build),
+    ("Domain translation", "translate", translate.build),
+    ("Super-resolution", "superres", superres.build),
+    ("Train", "train", train.build),
+    ("Evaluate", "evaluate", evaluate.build),
 )
 
 
@@ -34,10 +37,15 @@ def build_app(runs_dir: str | None = None) -> gr.Blocks:
         gr.Markdown("# GAN Playground\nGenerate, explore and train GANs. Every model here was trained "
                     "by this project's own `python -m playground train` command; its card has the "
                     "command and measured metrics.")
-        with gr.Tabs():
-            for title, build in TABS:
-                with gr.Tab(title):
-                    build(ctx)
+        specs = []
+        with gr.Tabs() as tabs:
+            for title, key, build in TABS:
+                with gr.Tab(title, id=key):
+                    spec = build(ctx)
+                if spec is not None:
+                    assert spec.key == key, f"tab {title!r} makes links for {spec.key!r}"
+                    specs.append(spec)
+        restore_on_load(demo, tabs, specs, ctx.pin_threads)
     return demo
 
 

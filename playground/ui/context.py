@@ -14,6 +14,7 @@ import gradio as gr
 
 from .. import api
 from ..access import can_use
+from ..device import thread_pinner
 from ..errors import PlaygroundError
 from ..storage import DiskBudget
 from .common import owner_of, user_errors
@@ -25,11 +26,12 @@ class AppContext:
     runs_dir: Path
     jobs: api.JobManager
     budget: DiskBudget
+    pin_threads: typing.Callable[[], None] = lambda: None   # request threads compute as the app's thread does
 
     @classmethod
     def create(cls, runs_dir: str | Path | None = None) -> "AppContext":
         runs_dir = Path(runs_dir or os.environ.get("PLAYGROUND_RUNS_DIR", "runs/ui"))
-        return cls(runs_dir, api.JobManager(runs_dir), DiskBudget.from_env(runs_dir))
+        return cls(runs_dir, api.JobManager(runs_dir), DiskBudget.from_env(runs_dir), thread_pinner())
 
     def _is_run(self, name: str) -> bool:
         return name not in api.registry.shipped_models()
@@ -67,6 +69,7 @@ class AppContext:
             *values, request = args
             for i in positions:
                 self.check_access(values[i], owner_of(request))
+            self.pin_threads()
             return fn(*values)
 
         params = list(inspect.signature(fn).parameters.values())

@@ -8,6 +8,7 @@ import numpy as np
 from .. import api
 from ..errors import PlaygroundError
 from ..imaging import as_rgb, grid
+from . import links
 from .common import first_look, for_display, model_dropdown, parse_seed, random_seed, save_png, user_errors
 
 ALL_CLASSES = "one row per class"
@@ -94,7 +95,7 @@ def interpolate(model_name: str, class_choice: str, seed_a, seed_b, steps: float
     return for_display(grid(strip, nrow=len(strip)), min_px=100 * 8)
 
 
-def build(ctx) -> None:
+def build(ctx) -> links.LinkSpec:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             model = model_dropdown(ctx, KINDS, "gen-model", "refresh_models")
@@ -136,10 +137,28 @@ def build(ctx) -> None:
         attn_img = gr.Image(label="Sample | attention of the query pixel", format="png", interactive=False,
                             elem_classes=["pixelated"], elem_id="gen-attn")
 
-    model.change(ctx.guard(on_model_change), model, [klass, truncation, attn_box], api_name="model_classes")
+    # .input, not .change: a link that sets the model must not have its class reset afterwards
+    model.input(ctx.guard(on_model_change), model, [klass, truncation, attn_box], api_name="model_classes")
     dice.click(random_seed, None, seed, api_name="random_seed")
     # queue=False: a ~40 ms call is answered directly (one POST), not through the queue's SSE round
     # trips; with one output (the image, whose button downloads it) that is one file per call
     go.click(ctx.guard(generate), [model, klass, n, seed, truncation], out, api_name="generate", queue=False)
     go_a.click(ctx.guard(attention), [model, klass, seed, qx, qy, truncation], attn_img, api_name="attention")
     go_i.click(ctx.guard(interpolate), [model, klass, seed_a, seed_b, steps], strip, api_name="interpolate")
+
+    controls = {"model": model, "class": klass, "n": n, "seed": seed, "truncation": truncation}
+    links.link_button("generate", controls)
+
+    def restore(params: dict, owner: str) -> list:
+        models, name = links.model_choice(ctx, KINDS, params, owner, model.value)
+        classes = class_choices(name)
+        label = links.choice(params, "class", classes)
+        count = links.number(params, "n", 10, 1, 100, integer=True)
+        seed_value = links.number(params, "seed", 0, 0, api.MAX_SEED, integer=True)
+        trunc = links.number(params, "truncation", 0.0, 0.0, 2.0)
+        shows_truncation = "truncation" in api.load(name).features
+        return [gr.Dropdown(choices=models, value=name), gr.Dropdown(choices=classes, value=label), count,
+                seed_value, gr.Slider(value=trunc, visible=shows_truncation),
+                generate(name, label, count, seed_value, trunc)]
+
+    return links.LinkSpec("generate", controls, [out], restore)

@@ -7,6 +7,7 @@ import gradio as gr
 from .. import api
 from ..errors import PlaygroundError
 from ..imaging import grid
+from . import links
 from .common import first_look, for_display, model_dropdown, parse_seed, random_seed, user_errors
 
 KINDS = (api.Kind.CODES,)
@@ -62,7 +63,7 @@ def on_model(model_name):
     return [gr.Dropdown(choices=cats, value=cats[0]), gr.Radio(choices=sweep_choices, value="c1"), *sliders]
 
 
-def build(ctx) -> None:
+def build(ctx) -> links.LinkSpec | None:
     if not ctx.models(KINDS):
         gr.Markdown("No InfoGAN model is installed yet: train one with "
                     "`python -m playground train infogan --dataset mnist5k --out DIR`.")
@@ -94,4 +95,24 @@ def build(ctx) -> None:
           api_name="infogan_image")
     gr.on([which.change, seed.change], ctx.guard(sweep), sweep_inputs, sweep_img, api_name="infogan_sweep")
     dice.click(random_seed, None, seed, api_name="infogan_random_seed")
-    model.change(ctx.guard(on_model), model, [cat, which, *sliders], api_name="infogan_model")
+    model.input(ctx.guard(on_model), model, [cat, which, *sliders], api_name="infogan_model")
+
+    controls = {"model": model, "code": cat, "seed": seed, **{f"c{i + 1}": s for i, s in enumerate(sliders)},
+                "sweep": which}
+    links.link_button("infogan", controls)
+
+    def restore(params: dict, owner: str) -> list:
+        models, name = links.model_choice(ctx, KINDS, params, owner, model.value)
+        codes, code_labels = _code_info(name)
+        code = links.choice(params, "code", codes)
+        seed_value = links.number(params, "seed", 0, 0, api.MAX_SEED, integer=True)
+        values = [links.number(params, f"c{i + 1}", 0.0, -2.0, 2.0) for i in range(MAX_CODES)]
+        sweep_code = links.choice(params, "sweep", [f"c{i + 1}" for i in range(len(code_labels))], "c1")
+        slider_updates = [gr.Slider(value=v, visible=i < len(code_labels),
+                                    label=code_labels[i] if i < len(code_labels) else f"c{i + 1}")
+                          for i, v in enumerate(values)]
+        return [gr.Dropdown(choices=models, value=name), gr.Dropdown(choices=codes, value=code), seed_value,
+                *slider_updates, gr.Radio(choices=[f"c{i + 1}" for i in range(len(code_labels))], value=sweep_code),
+                single(name, code, seed_value, *values), sweep(name, sweep_code, seed_value, *values)]
+
+    return links.LinkSpec("infogan", controls, [image, sweep_img], restore)

@@ -11,6 +11,7 @@ import numpy as np
 from .. import api
 from ..imaging import gif_bytes, grid
 from ..seed import parse_seed_list
+from . import links
 from .common import for_display, model_dropdown, parse_seed, random_seed, user_errors
 
 KINDS = (api.Kind.STYLE,)
@@ -61,7 +62,7 @@ def on_model(model_name):
     return (gr.Slider(maximum=num_ws), gr.Slider(maximum=num_ws, value=min(3, num_ws)), _layer_text(model_name))
 
 
-def build(ctx) -> None:
+def build(ctx) -> links.LinkSpec | None:
     if not ctx.models(KINDS):
         gr.Markdown("No StyleGAN model is installed yet: train one with "
                     "`python -m playground train stylegan --dataset fashion --ema 0.998 --out DIR`.")
@@ -105,4 +106,24 @@ def build(ctx) -> None:
           api_name="style_truncation_strip")
     go.click(ctx.guard(walk), [model, seed_a, seed_b, psi], walk_img, api_name="style_latent_walk")
     dice.click(random_seed, None, seed_b, api_name="style_random_seed")
-    model.change(ctx.guard(on_model), model, [start, stop, layers], api_name="style_model")
+    model.input(ctx.guard(on_model), model, [start, stop, layers], api_name="style_model")
+
+    controls = {"model": model, "rows": rows, "cols": cols, "crossover": crossover, "start": start, "stop": stop,
+                "psi": psi, "noise": noise}
+    links.link_button("stylemix", controls)
+
+    def restore(params: dict, owner: str) -> list:
+        models, name = links.model_choice(ctx, KINDS, params, owner, model.value)
+        layer_count = api.style_layers(name)["num_ws"]
+        row_seeds, col_seeds = params.get("rows", "0-5"), params.get("cols", "10-15")
+        cross = links.choice(params, "crossover", list(CROSSOVERS), "coarse")
+        first = links.number(params, "start", 0, 0, layer_count, integer=True)
+        last = links.number(params, "stop", min(3, layer_count), 0, layer_count, integer=True)
+        trunc = links.number(params, "psi", 1.0, -1.0, 1.5)
+        noise_mode = links.choice(params, "noise", list(NOISE), "on (fixed maps)")
+        return [gr.Dropdown(choices=models, value=name), row_seeds, col_seeds, cross,
+                gr.Slider(maximum=layer_count, value=first), gr.Slider(maximum=layer_count, value=last), trunc,
+                noise_mode, mix(name, row_seeds, col_seeds, cross, first, last, trunc, noise_mode),
+                strip(name, row_seeds, noise_mode)]
+
+    return links.LinkSpec("stylemix", controls, [image, strip_img], restore)

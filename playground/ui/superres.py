@@ -12,9 +12,12 @@ from .. import api
 from ..data.photos import HELD_OUT_PHOTOS, skimage_photo
 from ..errors import PlaygroundError
 from ..imaging import to_pil
+from . import links
 from .common import first_look, owner_of, save_png, user_errors
 
 KINDS = (api.Kind.UPSCALER,)
+CROP = "coffee-crop"
+EXAMPLE_CHOICES = [("coffee, a 64x64 crop", CROP)] + [(name, name) for name in HELD_OUT_PHOTOS]
 
 
 def _example_files() -> dict[str, str]:
@@ -39,7 +42,7 @@ def _example_crop() -> str:
     return str(path)
 
 
-def build(ctx) -> None:
+def build(ctx) -> links.LinkSpec | None:
     choices = ctx.model_choices(KINDS)
     if not choices:
         gr.Markdown("No super-resolution model installed: train one with "
@@ -86,6 +89,8 @@ def build(ctx) -> None:
             image = gr.Image(label="Low-resolution input (upload)", type="filepath", image_mode=None,
                              sources=["upload"], elem_id="sr-input")
             gr.Examples([[examples[n]] for n in examples], inputs=image, label="Held-out photos (never trained on)")
+            example = gr.Dropdown(EXAMPLE_CHOICES, value=CROP, elem_id="sr-example",
+                                  label="…or upscale a held-out example (what a link to this view carries)")
             with gr.Row():
                 chosen = gr.CheckboxGroup(choices, value=[v for _, v in choices], label="Models",
                                           elem_id="sr-models", scale=4)
@@ -108,5 +113,31 @@ def build(ctx) -> None:
         return gr.CheckboxGroup(choices=ctx.model_choices(KINDS, owner_of(request)), value=current)
 
     refresh.click(refresh_list, chosen, chosen, api_name="upscale_refresh_models")
+
+    def example_path(name: str) -> str:
+        return _example_crop() if name == CROP else examples[name]
+
+    def show_example(name, models):
+        path = example_path(links.choice({"example": name}, "example", EXAMPLE_CHOICES))
+        return path, *upscale(path, models)
+
+    example.input(ctx.guard(show_example, 1), [example, chosen], [image, gallery, slider, file, note],
+                  api_name="upscale_example")
     go.click(ctx.guard(upscale, 1), [image, chosen], [gallery, slider, file, note], api_name="upscale")
     go_check.click(ctx.guard(check, 1), [image, chosen], [table, gallery], api_name="upscale_check")
+
+    controls = {"example": example, "models": chosen}
+    links.link_button("superres", controls)
+
+    def restore(params: dict, owner: str) -> list:
+        available = [v for _, v in ctx.model_choices(KINDS, owner)]
+        name = links.choice(params, "example", EXAMPLE_CHOICES, CROP)
+        models = [m for m in params.get("models", ",".join(available)).split(",") if m]
+        for m in models:
+            if m not in available:
+                raise PlaygroundError(f"model {m!r} is not one of the choices here")
+            ctx.check_access(m, owner)
+        return [name, gr.CheckboxGroup(choices=ctx.model_choices(KINDS, owner), value=models),
+                *show_example(name, models)]
+
+    return links.LinkSpec("superres", controls, [image, gallery, slider, file, note], restore)

@@ -7,6 +7,7 @@ import gradio as gr
 from .. import api
 from ..data import load_dataset
 from ..errors import PlaygroundError
+from . import links
 from .common import first_look, for_display, model_dropdown, user_errors
 
 GALLERY = 12
@@ -51,7 +52,7 @@ def on_change(model_name, direction):
     return gr.Radio(choices=_direction_choices(model_name), value=direction), _gallery(model_name, direction)
 
 
-def build(ctx) -> None:
+def build(ctx) -> links.LinkSpec | None:
     if not ctx.models(KINDS):
         gr.Markdown("No translation model installed: train one with "
                     "`python -m playground train cyclegan --dataset fashion:7,9 --out DIR`.")
@@ -64,6 +65,8 @@ def build(ctx) -> None:
         with gr.Column(scale=1):
             gallery = gr.Gallery(_gallery(model.value, "a2b"), label="Held-out test images (click one)", columns=6,
                                  height=260, allow_preview=False, elem_id="tl-gallery")
+            example = gr.Number(0, precision=0, label="held-out test image shown (0 = first)", interactive=False,
+                                elem_id="tl-example")
             upload = gr.Image(label="…or upload any image", type="filepath", image_mode=None, sources=["upload"],
                               elem_id="tl-upload")
         with gr.Column(scale=2):
@@ -81,11 +84,24 @@ def build(ctx) -> None:
         batch_img = gr.Image(format="png", interactive=False, elem_classes=["pixelated"], elem_id="tl-batch")
 
     def pick(model_name, direction, evt: gr.SelectData):
-        return run(model_name, direction, _test_images(model_name, direction)[evt.index])
+        return *run(model_name, direction, _test_images(model_name, direction)[evt.index]), evt.index
 
-    gallery.select(ctx.guard(pick), [model, direction], [out_in, out_tr, out_rec, note], api_name="translate_gallery_pick",
-                   api_visibility="private")
+    gallery.select(ctx.guard(pick), [model, direction], [out_in, out_tr, out_rec, note, example],
+                   api_name="translate_gallery_pick", api_visibility="private")
     upload.upload(ctx.guard(run), [model, direction, upload], [out_in, out_tr, out_rec, note], api_name="translate")
     go_batch.click(ctx.guard(batch), [model, direction], batch_img, api_name="translate_batch")
     gr.on([model.change, direction.change], ctx.guard(on_change), [model, direction], [direction, gallery],
           api_name="translate_options")
+
+    controls = {"model": model, "direction": direction, "example": example}
+    links.link_button("translate", controls)
+
+    def restore(params: dict, owner: str) -> list:
+        models, name = links.model_choice(ctx, KINDS, params, owner, model.value)
+        way = links.choice(params, "direction", ["a2b", "b2a"], "a2b")
+        index = links.number(params, "example", 0, 0, GALLERY - 1, integer=True)
+        shown = run(name, way, _test_images(name, way)[index])
+        return [gr.Dropdown(choices=models, value=name), gr.Radio(choices=_direction_choices(name), value=way), index,
+                _gallery(name, way), *shown]
+
+    return links.LinkSpec("translate", controls, [gallery, out_in, out_tr, out_rec, note], restore)
