@@ -22,6 +22,9 @@ FAMILY_RUNS = {
     "gan": ("fashion", {}), "dcgan": ("fashion", {}), "cgan": ("fashion", {}), "wgan": ("fashion", {}),
     "wgan-gp": ("fashion", {}), "infogan": ("fashion", {}), "stylegan": ("fashion", {}),
     "cyclegan": ("fashion:7,9", {}), "srgan": ("photos", {"phase": "pixel"}),
+    "sagan": ("fashion", {}), "biggan": ("fashion", {}),
+    # ProGAN timed at its final resolution: one step per earlier stage, no fades
+    "progan": ("fashion", {"stable_steps": 1, "fade_steps": 0}),
 }
 LARGE = {"cpu": 512, "cuda": 8192}          # the large batch (MLPs x4 on CUDA, heavy nets /4), halved on OOM
 
