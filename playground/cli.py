@@ -134,6 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--out", required=True, help=".onnx or .pt")
     x.add_argument("--direction", default="a2b", choices=["a2b", "b2a"], help="translators: which generator")
 
+    rt = sub.add_parser("retrain", help="retrain shipped models with their recorded commands (e.g. on a GPU)")
+    rt.add_argument("models", nargs="*", help="shipped model names (default: all)")
+    rt.add_argument("--out-root", required=True, help="new checkpoint folders go here (checkpoints/ is not touched)")
+    rt.add_argument("--device", default="cuda")
+    rt.add_argument("--dry-run", action="store_true", help="print the commands only")
+
     k = sub.add_parser("card", help="rewrite a shipped model's card.md (and the README table)")
     k.add_argument("model", nargs="?", default=None, help="default: every shipped model")
     return p
@@ -333,6 +339,17 @@ def _cmd_card(a) -> int:
     return 0
 
 
+def _cmd_retrain(a) -> int:
+    from .retrain import plan
+
+    for step in plan(a.models or None, a.out_root, a.device):
+        for argv in step["train"] + ([step["eval"]] if step["eval"] else []):
+            print("python -m playground " + shlex.join(argv), flush=True)
+            if not a.dry_run and main(argv) != 0:
+                raise PlaygroundError(f"retraining {step['name']} failed at: {shlex.join(argv)[:120]}")
+    return 0
+
+
 def _cmd_export(a) -> int:
     from . import api
 
@@ -345,7 +362,7 @@ def _cmd_export(a) -> int:
 COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary,
             "eval": _cmd_eval, "bench": _cmd_bench, "loadtest": _cmd_loadtest, "train-classifier": _cmd_train_classifier,
             "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix,
-            "export": _cmd_export}
+            "export": _cmd_export, "retrain": _cmd_retrain}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -98,7 +98,7 @@ def test_callers_ask_the_kind_never_hasattr_or_the_family_name():
 LAYERS = {
     "playground.ui": 5,
     "playground.api": 4, "playground.cli": 4, "playground.__main__": 4, "playground.cards": 4,
-    "playground.bench": 4, "playground.bench_families": 4,
+    "playground.bench": 4, "playground.bench_families": 4, "playground.retrain": 4,
     "playground.capabilities": 3,
     "playground.eval": 2, "playground.families": 2, "playground.engine": 2, "playground.loading": 2,
     "playground.registry": 2, "playground.runs_io": 2, "playground.summary": 2, "playground.lab2d": 2,

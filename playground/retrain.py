@@ -1,0 +1,73 @@
+"""Retrain shipped models with their recorded commands, e.g. on a lent GPU:
+
+    python -m playground retrain [NAME ...] --out-root DIR [--device cuda] [--dry-run]
+
+A model's config.json holds the command that made it and, for a run that was resumed, the earlier
+commands (`history`). They are replayed in order with every checkpoint path (`--out`, `--resume`,
+`init_from=`) moved under DIR, `--threads` dropped and `--device` set; then the metrics the
+shipped card records are measured again by `eval --write-card` on the new folder. Compare the card
+in DIR/NAME with the shipped one and copy the folder over checkpoints/NAME when it is better:
+nothing here touches checkpoints/.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from . import checkpoint
+from .errors import PlaygroundError
+from .registry import shipped_models
+
+PREFIX = ["python", "-m", "playground", "train"]
+DROPPED = {"--threads", "--device"}          # flags with one value that the replay sets itself
+
+
+def _shipped_folder(value: str, out_root: Path) -> str:
+    """init_from=checkpoints/NAME -> out_root/NAME (retrained first: the registry lists it earlier)."""
+    name = Path(value).name
+    if name not in {p.name for p, _ in shipped_models().values()}:
+        raise PlaygroundError(f"recorded init_from {value!r} is not a shipped model's folder")
+    return str(out_root / name)
+
+
+def replay_argv(command: str, model_dir: Path, out_root: Path, device: str) -> list[str]:
+    """A recorded `python -m playground train ...` command as CLI arguments for the replay: every
+    segment of a model's history writes (and resumes) `model_dir`, whatever folder it first used."""
+    tokens = shlex.split(command)
+    if tokens[:4] != PREFIX:
+        raise PlaygroundError(f"not a recorded training command: {command[:80]!r}")
+    argv, rest = ["train"], iter(tokens[4:])
+    for tok in rest:
+        if tok in DROPPED:
+            next(rest, None)
+        elif tok in ("--out", "--resume"):
+            next(rest, None)
+            argv += [tok, str(model_dir)]
+        elif tok == "--logdir":
+            next(rest, None)
+            argv += [tok, str(model_dir / "tb")]
+        elif tok.startswith("init_from="):
+            argv.append("init_from=" + _shipped_folder(tok[len("init_from="):], out_root))
+        else:
+            argv.append(tok)
+    return argv + ["--device", device]
+
+
+def plan(names: list[str] | None, out_root: str | Path, device: str) -> list[dict]:
+    """For each model, in the registry's order (SRResNet before the SRGAN that starts from it):
+    its training commands as CLI argument lists, and the eval command that re-measures its card."""
+    out_root, shipped = Path(out_root), shipped_models()
+    unknown = sorted(set(names or []) - set(shipped))
+    if unknown:
+        raise PlaygroundError(f"not shipped models: {', '.join(unknown)}; choose from {', '.join(shipped)}")
+    steps = []
+    for name, (path, _) in shipped.items():
+        if names and name not in names:
+            continue
+        meta = checkpoint.read_config(path)
+        commands = [h["command"] for h in meta.get("history", [])] + [meta["command"]]
+        metrics = ",".join(meta.get("metrics", {}))
+        steps.append({"name": name, "train": [replay_argv(c, out_root / name, out_root, device) for c in commands],
+                      "eval": ["eval", str(out_root / name), "--metrics", metrics, "--write-card"] if metrics else None})
+    return steps
