@@ -30,7 +30,9 @@ def _metric_lines(metrics: dict) -> list[str]:
     for name, m in metrics.items():
         if not isinstance(m, dict) or "value" not in m:
             continue
-        lines.append(f"### {name}: **{m['value']}**\n")
+        ref = m.get("real_vs_real_prc")
+        beside = f" (held-out real images vs training images: P {ref['precision']:.3f} / R {ref['recall']:.3f})" if ref else ""
+        lines.append(f"### {name}: **{m['value']}**{beside}\n")
         for k, v in m.items():
             if k in ("value", "curve"):   # the truncation curve has its own table and plot
                 continue

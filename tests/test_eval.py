@@ -102,6 +102,14 @@ def test_api_evaluate_all_metrics_have_provenance():
                 "real_vs_real_floor"} <= set(res[m])
     assert res["isc"]["value"] > 1.0
     assert res["cond-acc"]["classifier_test_accuracy"] > 0.85
+    # P/R carries its own real-vs-real reference: held-out real images, same counts and k-NN balls
+    ref = res["prc"]["real_vs_real_prc"]
+    assert ref["n_test"] == ref["n_train"] == 500 and 0.5 < ref["precision"] <= 1 and 0.5 < ref["recall"] <= 1
+    assert "real_vs_real_prc" not in res["fid"]
+    from playground.cards import _metric_lines
+
+    line = next(x for x in _metric_lines({"prc": res["prc"]}) if x.startswith("### prc"))
+    assert f"held-out real images vs training images: P {ref['precision']:.3f} / R {ref['recall']:.3f}" in line
 
 
 def test_bad_inputs(tmp_path):

@@ -256,6 +256,24 @@ def real_floor(net: FeatureNet, dataset: str) -> dict:
     return floor
 
 
+def real_prc_reference(net: FeatureNet, dataset: str, n: int, seed: int) -> dict:
+    """Precision/recall of held-out real images (the test split, up to n) against as many training
+    images drawn as the model's P/R draws them: what a perfect generator would score with the same
+    k-NN balls and sample counts (cached on disk)."""
+    cache = cache_root() / f"prc-{net.cache_name(dataset, f'test-vs-train-{n}-{seed}')}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text())
+    test, train = _real(dataset, "test", net.rgb), _real(dataset, "train", net.rgb)
+    m = min(n, len(test))
+    sub = train.images[torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:m]]
+    res = _pick(_calc(ImagesDataset(test.images[:m]), ImagesDataset(sub), ["prc"], net.name, net.weights, None,
+                      seed, None, torch.cuda.is_available()), ["prc"])
+    ref = {"precision": round(res["precision"], 4), "recall": round(res["recall"], 4), "n_test": m, "n_train": m}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(ref))
+    return ref
+
+
 def sharded_samples(model: LoadedModel, rgb: bool, n: int, seed: int, dist: Dist,
                     truncation: float | None = None) -> torch.Tensor:
     """n generated uint8 images, made in shards across torchrun ranks and gathered on every rank.
@@ -321,6 +339,7 @@ def fidelity_metrics(model: LoadedModel, metrics: list[str], n: int, seed: int,
         out["n_real_prc"] = len(sub)
         res = _calc(fake(), ImagesDataset(sub), ["prc"], net.name, net.weights, n_fake, seed, None, cuda)
         values.update(_pick(res, ["prc"]))
+        out["real_vs_real_prc"] = real_prc_reference(net, dataset, n, seed)
     return out
 
 

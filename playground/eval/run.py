@@ -72,6 +72,7 @@ def check_request(metrics: list[str], n: int) -> None:
 def _fidelity_entries(res: dict) -> dict:
     """Split one torch-fidelity call into per-metric entries, each carrying the provenance."""
     v = res.pop("values")
+    reference = res.pop("real_vs_real_prc", None)     # P/R's own yardstick, not FID's or KID's
     out = {}
     if "frechet_inception_distance" in v:
         out["fid"] = {"value": v["frechet_inception_distance"], **res}
@@ -82,6 +83,8 @@ def _fidelity_entries(res: dict) -> dict:
     if "precision" in v:
         out["prc"] = {"value": f"P {v['precision']:.3f} / R {v['recall']:.3f}", "precision": v["precision"],
                       "recall": v["recall"], "f_score": v["f_score"], **res}
+        if reference:
+            out["prc"]["real_vs_real_prc"] = reference
     return out
 
 
