@@ -41,6 +41,7 @@ SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
     ("srgan-x4", "srgan-x4", "SRGAN x4 (adversarial + D-feature content loss), scikit-image photos"),
     ("stylegan-fashion", "stylegan-fashion", "StyleGAN2-style, Fashion-MNIST padded to 32x32"),
     ("biggan-fashion", "biggan-fashion", "BigGAN (self-attention, projection D, truncation), Fashion-MNIST padded to 32x32"),
+    ("progan-fashion", "progan-fashion", "ProGAN (grown 4x4 -> 32x32 with fade-in), Fashion-MNIST padded to 32x32"),
 )
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
