@@ -74,3 +74,20 @@ def test_collapse_needs_two_low_checks_after_the_warmup():
     assert d.at_samples(2000, low) == []                                       # said once per episode
     assert d.at_samples(2500, ok) == [] and d.at_samples(3000, low) == []      # recovered; one low again
     assert len(d.at_samples(3500, low)) == 1
+
+
+def test_the_train_tab_says_the_health_line_and_each_diagnosis_with_its_explanation():
+    from playground.ui.train import _progress
+
+    snap = {"id": "r1", "family": "gan", "dataset": "mnist5k", "status": "running", "step": 600, "total": 1000,
+            "img_per_s": 900.0, "eta_s": 12.0, "error": "", "phase": {},
+            "health": {"D_acc_real": 1.0, "D_acc_fake": 1.0, "G_grad_ns": 0.99, "G_grad_minimax": 0.004,
+                       "grad_norm_G": 0.01, "grad_norm_D": 3.2, "classes": 2, "classes_real": 10,
+                       "diversity": 4.0, "diversity_real": 40.0},
+            "diagnoses": [{"step": 525, "topic": "d_wins", "message": "D wins: its accuracy on fakes has been "
+                           "> 0.99 for 500 steps; G's gradients are vanishing (try ...)"}]}
+    text = _progress(snap)
+    assert "D accuracy: real 1.00, fake 1.00" in text and "non-saturating 0.990 vs minimax 0.004" in text
+    assert "samples cover 2 classes (as many real images: 10)" in text
+    assert "**Diagnosis (step 525):** D wins" in text
+    assert "*The notes, GAN (2014): vanishing gradients:*" in text and "2·JS - 2 log 2" in text
