@@ -5,6 +5,7 @@
     sample(name, n, seed, labels=None) -> uint8 [N, H, W, C], deterministic for a seed
     interpolate / code_sweep / style_mix / truncation_strip / latent_walk
     translate / translate_batch / upscale / check_against_ground_truth
+    text_to_image / invert / edit      (the text kind: TediGAN)
     train(spec, stop_event)            -> iterator of engine Events
     evaluate(name, metrics, ...)       -> dict of results with provenance
 
@@ -22,7 +23,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from . import registry
-from .capabilities import codes, sampling, style, translation, upscaling
+from .capabilities import codes, sampling, style, text, translation, upscaling
 from .capabilities.checks import MAX_SAMPLES, MAX_SEED
 from .capabilities.codes import CODE_SWEEP_VALUES
 from .capabilities.style import MAX_MIX_SEEDS
@@ -42,7 +43,7 @@ __all__ = ["TrainSpec", "Event", "JobManager", "Limits", "Kind", "export_run", "
            "list_models", "list_families", "list_datasets", "load", "sample", "sample_with_labels", "interpolate",
            "diagnosis_explanation",
            "code_sweep", "translate", "translate_batch", "upscale", "check_against_ground_truth", "style_mix",
-           "style_layers", "truncation_strip", "latent_walk", "write_samples", "train", "evaluate", "MAX_SAMPLES", "MAX_SEED",
+           "style_layers", "truncation_strip", "text_to_image", "text_to_image_info", "invert", "edit", "text_seed_image", "latent_walk", "write_samples", "train", "evaluate", "MAX_SAMPLES", "MAX_SEED",
            "MAX_MIX_SEEDS", "CODE_SWEEP_VALUES"]
 
 
@@ -177,6 +178,33 @@ def check_against_ground_truth(name: str, image) -> dict:
     return upscaling.check_against_ground_truth(load(name), image)
 
 
+def text_to_image(name: str, prompt: str, n: int = 16, seed: int = 0, truncation: float | None = None) -> np.ndarray:
+    """Images of a sentence from a text-guided model (TediGAN): uint8 [n, H, W, C], deterministic
+    for (prompt, n, seed, truncation). `text_to_image_info` also returns the image-text score."""
+    return text.text_to_image(load(name), prompt, n, seed, truncation)["images"]
+
+
+def text_to_image_info(name: str, prompt: str, n: int = 16, seed: int = 0, truncation: float | None = None) -> dict:
+    return text.text_to_image(load(name), prompt, n, seed, truncation)
+
+
+def invert(name: str, image, steps: int = text.REFINE_STEPS) -> dict:
+    """An image (path, bytes, PIL, uint8 array) into the model's W+: {"w", "reconstruction",
+    "encoder_only", "psnr", "mse", ...}; see capabilities/text.py."""
+    return text.invert(load(name), image, steps)
+
+
+def text_seed_image(name: str, seed: int) -> np.ndarray:
+    """The image a seed starts an edit from (uint8 [H, W, C])."""
+    return text.seed_image(load(name), seed)
+
+
+def edit(name: str, source, instruction: str, strength: float = 1.0) -> dict:
+    """Edit a seed's image (source = int) or an image with a sentence ("make it darker"):
+    {"before", "after", "strength", "score_before", "score_after", ...}."""
+    return text.edit(load(name), source, instruction, strength)
+
+
 def train(spec: TrainSpec, stop_event: threading.Event | None = None) -> Iterator[Event]:
     return _train(spec, stop_event)
 
@@ -202,12 +230,12 @@ def evaluate(name: str, metrics: Sequence[str] = ("fid",), n: int = 10_000, seed
     """Metrics with provenance; see playground.eval. `n` = generated samples in total.
     With write_card, the results are stored in the checkpoint's config.json and its card rewritten."""
     from . import checkpoint
-    from .eval.run import check_request, evaluate_model
+    from .eval.run import ABOVE, check_request, evaluate_model
     from .loading import load_model
 
     metrics = list(metrics)
     check_request(metrics, n)
-    rest = [m for m in metrics if m != "sr"]
+    rest = [m for m in metrics if m not in ABOVE]
     results = {}
     if rest:
         res = evaluate_model(name, rest, n=n, seed=seed, inception_weights=inception_weights,
@@ -217,6 +245,10 @@ def evaluate(name: str, metrics: Sequence[str] = ("fid",), n: int = 10_000, seed
         results.update(res["metrics"])
     if "sr" in metrics:
         results["sr"] = upscaling.sr_benchmark(load_model(name), seed)
+    if "text" in metrics:
+        from .capabilities.text_metrics import measure
+
+        results.update(measure(load_model(name), seed))
     if write_card:
         from .cards import write_card as _write_card
 

@@ -9,6 +9,7 @@
   sr      srresnet-x4 upscaling a 128x128 image to 512x512
   translate  cyclegan-sneaker-boot translating one 28x28 image (and reconstructing it)
   mix     stylegan-fashion: a 6x6 style-mixing grid at 32x32 (42 images incl. the sources), warm
+  text    tedigan-fashion: 16 images from a new prompt (encoding included), warm; one edit
   bf16    fp32 vs bf16 images of every shipped model (the GPU inference check), on the device
   families  training img/s of every family at batch 64 and a large batch, beside PyTorch-GAN's
           equivalent script where there is one (see bench_families.py)
@@ -204,6 +205,23 @@ def bench_mix(device: str) -> dict:
     return {"mix6x6_ms_median": round(1000 * statistics.median(times), 1)}
 
 
+def bench_text(device: str) -> dict:
+    """tedigan-fashion: a 16-image grid from a prompt not seen before (sentence encoding included;
+    each repeat uses a new prompt so no cached embedding helps), warm, median of 20; and an edit."""
+    from . import api
+
+    api.text_to_image("tedigan-fashion", "a dark ankle boot", 16, 0)      # warm: encoder + model loaded
+    times = []
+    for i in range(20):
+        t = time.perf_counter()
+        api.text_to_image("tedigan-fashion", f"a light dress number {i}", 16, i)
+        times.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    api.edit("tedigan-fashion", 0, "make it darker", 1.0)
+    return {"prompt16_ms_median": round(1000 * statistics.median(times), 1), "prompt16_ms_max": round(1000 * max(times), 1),
+            "edit_ms": round(1000 * (time.perf_counter() - t), 1)}
+
+
 def bench_bf16(device: str) -> dict:
     """fp32 vs bf16-autocast images of every shipped generator on fixed probes (uint8 levels): the
     check that decides bf16 inference on a GPU (capabilities/precision.py), run on `device`."""
@@ -240,6 +258,7 @@ TARGETS = {  # the numbers the issues name, shown beside each measurement
     "sr": "sr128_to_512_s_median < 1.5 on CPU",
     "translate": "translate_ms_median < 100 on CPU",
     "mix": "mix6x6_ms_median < 300 on CPU",
+    "text": "prompt16_ms_median < 300 on CPU (warm)",
     "bf16": "bf16_ok where mean <= 0.5 and p99 <= 3 uint8 levels (then a GPU serves that model in bf16)",
     "families": ">= 4x the peer's it/s at batch 64 on CUDA; >= 100k img/s for the CGAN MLP at a large batch on "
                 "one H100/H200",
@@ -250,6 +269,7 @@ def run_bench(only: list[str], device: str = "cpu") -> dict:
     jobs = {"train": lambda: bench_train(device), "sample": lambda: bench_sample(device), "app": bench_app,
             "fid": lambda: bench_fid(device), "sr": lambda: bench_sr(device),
             "translate": lambda: bench_translate(device), "mix": lambda: bench_mix(device),
+            "text": lambda: bench_text(device),
             "families": lambda: bench_families(device), "bf16": lambda: bench_bf16(device)}
     results = {}
     for name, job in jobs.items():

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint
-from .capabilities import codes, sampling, style, translation, upscaling
+from .capabilities import codes, sampling, style, text, translation, upscaling
 from .capabilities.export import usage as export_usage
 from .families.protocol import Kind
 from .files import write_samples
@@ -57,6 +57,14 @@ def _save_grid(name: str, path: Path, meta: dict) -> tuple[str, str]:
         res = upscaling.check_against_ground_truth(model, hr)
         to_pil(np.concatenate([res["bicubic"], res["sr"], res["hr"]], axis=1)).save(path / "samples.png")
         return "samples.png", "held-out photo crop (coffee): bicubic | model | ground truth"
+    if model.kind is Kind.TEXT:
+        from .text.captions import CLASS_WORDS
+
+        prompts = [f"a photo of a {words[0]}" for words in CLASS_WORDS["held_out"]]
+        rows = [text.text_to_image(model, p, 10, GRID_SEED)["images"] for p in prompts]
+        write_samples(path / "samples.png", np.concatenate(rows), None, nrow=10)
+        return "samples.png", ("one row per held-out prompt (" + "; ".join(f"'{p}'" for p in prompts)
+                               + f"), 10 samples each, seed {GRID_SEED}")
     K = meta["config"].get("num_classes", 0)
     n = K * 10 if K else 64
     labels = [k for k in range(K) for _ in range(10)] if K else None
@@ -167,6 +175,36 @@ def _growth_figure(name: str, path: Path) -> list[str]:
             "![growth](growth.png)", ""]
 
 
+EDIT_COLUMNS = (("shade", False), ("shade", True), ("width", False), ("width", True), ("length", False), ("length", True))
+
+
+def _text_figures(name: str, path: Path) -> list[str]:
+    """TediGAN: held-out instructions applied to fixed seeds, and inversions of test images."""
+    import random
+
+    from .data import load_dataset
+    from .text.captions import attribute_instruction
+
+    model = load(name)
+    rng = random.Random(GRID_SEED)
+    said = [attribute_instruction(a, high, rng, "held_out") for a, high in EDIT_COLUMNS]
+    rows = []
+    for seed in range(6):
+        edits = [text.edit(model, seed, instr, 1.0) for instr in said]
+        rows.append(np.stack([edits[0]["before"]] + [e["after"] for e in edits]))
+    to_pil(upscale_nearest(grid(np.concatenate(rows), nrow=len(said) + 1), 2)).save(path / "edits.png")
+    x = load_dataset("fashion", "test").images[:8].permute(0, 2, 3, 1).numpy()
+    inv = [text.invert(model, img) for img in x]
+    strip = np.concatenate([np.stack([r["input"] for r in inv]), np.stack([r["encoder_only"] for r in inv]),
+                            np.stack([r["reconstruction"] for r in inv])])
+    to_pil(upscale_nearest(grid(strip, nrow=8), 2)).save(path / "inversion.png")
+    return ["## Editing with held-out instructions", "",
+            "Rows: seeds 0-5. Columns: the seed's image, then " + ", ".join(f"'{s}'" for s in said)
+            + " (strength 1).", "", "![edits](edits.png)", "",
+            "## Inversion", "", "The first 8 Fashion-MNIST test images (top), the encoder's reconstruction "
+            f"(middle), after {text.REFINE_STEPS} refinement steps (bottom).", "", "![inversion](inversion.png)", ""]
+
+
 def write_card(name: str) -> Path:
     path = resolve_model(name)
     meta = checkpoint.read_config(path)
@@ -196,6 +234,8 @@ def write_card(name: str) -> Path:
         lines += _attention_figure(name, path)
     if "growth" in family.features:
         lines += _growth_figure(name, path)
+    if family.kind is Kind.TEXT:
+        lines += _text_figures(name, path)
     lines += ["## Use it without this project", "", *export_usage(family.kind), ""]
     card = path / "card.md"
     card.write_text("\n".join(lines))

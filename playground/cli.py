@@ -1,5 +1,5 @@
 """`python -m playground COMMAND ...`: list, train, sample, summary, eval, bench, train-classifier,
-card, translate, upscale, mix.
+card, translate, upscale, mix, text, invert, edit, export, retrain.
 
 Every command goes through `playground.api`; user errors print one line and exit with code 2.
 """
@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="measure a model")
     e.add_argument("model")
-    e.add_argument("--metrics", default="fid", help="comma list: fid,isc,kid,prc,cond-acc,code-acc,per-class-fid")
+    e.add_argument("--metrics", default="fid", help="comma list: fid,isc,kid,prc,cond-acc,code-acc,per-class-fid,translation,sr,mixing,truncation,text")
     e.add_argument("--n", "--samples", dest="n", type=int, default=10_000,
                    help="generated samples (in total); under torchrun write --samples (torchrun takes --n for itself)")
     e.add_argument("--inception-weights", default=None, help="Inception-v3 weights file (else domain net)")
@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--write-card", action="store_true", help="record results in the model's card")
 
     b = sub.add_parser("bench", help="speed measurements")
-    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate,mix,families,bf16")
+    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate,mix,text,families,bf16")
     b.add_argument("--device", default="cpu")
     b.add_argument("--json", default=None)
 
@@ -127,6 +127,29 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--truncation", type=float, default=1.0, help="psi (1 = none, 0 = the mean image)")
     mx.add_argument("--noise", default="const", choices=["const", "none", "random"])
     mx.add_argument("--out", required=True, help=".png")
+
+    tx = sub.add_parser("text", help="images of a sentence from a text-guided model (TediGAN)")
+    tx.add_argument("model")
+    tx.add_argument("prompt")
+    tx.add_argument("--n", type=int, default=16)
+    tx.add_argument("--seed", type=int, default=0)
+    tx.add_argument("--truncation", type=float, default=None, help="spread around the sentence's mean w")
+    tx.add_argument("--out", required=True, help=".png grid or .npz")
+
+    iv = sub.add_parser("invert", help="project an image into a text-guided model's W+ (TediGAN)")
+    iv.add_argument("model")
+    iv.add_argument("--input", required=True)
+    iv.add_argument("--steps", type=int, default=60, help="refinement steps after the encoder")
+    iv.add_argument("--out", required=True, help=".png: input | encoder only | refined")
+
+    ed = sub.add_parser("edit", help="edit a seed's image or your image with a sentence (TediGAN)")
+    ed.add_argument("model")
+    ed.add_argument("instruction")
+    src = ed.add_mutually_exclusive_group(required=True)
+    src.add_argument("--seed", type=int)
+    src.add_argument("--input")
+    ed.add_argument("--strength", type=float, default=1.0)
+    ed.add_argument("--out", required=True, help=".png: before | after")
 
     x = sub.add_parser("export", help="write a generator as ONNX (checked with onnxruntime) or TorchScript")
     x.add_argument("model")
@@ -331,6 +354,51 @@ def _cmd_mix(a) -> int:
     return 0
 
 
+def _png_out(path: str) -> Path:
+    out = Path(path)
+    if out.suffix != ".png":
+        raise PlaygroundError(f"--out must end in .png, not {out.name!r}")
+    if not out.parent.is_dir():
+        raise PlaygroundError(f"cannot write {out}: folder {out.parent} does not exist")
+    return out
+
+
+def _cmd_text(a) -> int:
+    from . import api
+
+    res = api.text_to_image_info(a.model, a.prompt, a.n, a.seed, a.truncation)
+    api.write_samples(a.out, res["images"], None, nrow=min(8, a.n))
+    print(f"wrote {a.n} images of {res['prompt']!r} to {a.out}; image-text score {res['score']:.3f}")
+    return 0
+
+
+def _cmd_invert(a) -> int:
+    import numpy as np
+
+    from . import api
+
+    out = _png_out(a.out)
+    res = api.invert(a.model, a.input, a.steps)
+    api.write_samples(out, np.stack([res["input"], res["encoder_only"], res["reconstruction"]]), None, nrow=3)
+    print(f"PSNR {res['psnr_encoder']:.2f} dB (encoder) -> {res['psnr']:.2f} dB after {a.steps} refinement steps; "
+          f"input conversions: {'; '.join(res['conversions'])}; wrote input | encoder | refined to {out}")
+    return 0
+
+
+def _cmd_edit(a) -> int:
+    import numpy as np
+
+    from . import api
+
+    out = _png_out(a.out)
+    res = api.edit(a.model, a.seed if a.input is None else a.input, a.instruction, a.strength)
+    api.write_samples(out, np.stack([res["before"], res["after"]]), None, nrow=2)
+    print(f"{res['source']}: {res['class_before']} -> {res['class_after']}; image-text score "
+          f"{res['score_before']:.3f} -> {res['score_after']:.3f} (strength {res['strength']}, layers {res['layers']}); "
+          f"wrote before | after to {out}")
+    return 0
+
+
 def _cmd_card(a) -> int:
     from .cards import write_cards
 
@@ -362,7 +430,8 @@ def _cmd_export(a) -> int:
 COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary,
             "eval": _cmd_eval, "bench": _cmd_bench, "loadtest": _cmd_loadtest, "train-classifier": _cmd_train_classifier,
             "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix,
-            "export": _cmd_export, "retrain": _cmd_retrain}
+            "export": _cmd_export, "retrain": _cmd_retrain, "text": _cmd_text, "invert": _cmd_invert,
+            "edit": _cmd_edit}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ FAMILY_MODULES: tuple[tuple[str, str], ...] = (
     ("sagan", "playground.families.sagan"),
     ("biggan", "playground.families.biggan"),
     ("progan", "playground.families.progan"),
+    ("tedigan", "playground.families.tedigan"),
 )
 
 # name -> (checkpoint folder under checkpoints/, one-line description)

@@ -4,7 +4,7 @@
 
 A model's config.json holds the command that made it and, for a run that was resumed, the earlier
 commands (`history`). They are replayed in order with every checkpoint path (`--out`, `--resume`,
-`init_from=`) moved under DIR, `--threads` dropped and `--device` set; then the metrics the
+`init_from=`, `base=`) moved under DIR, `--threads` dropped and `--device` set; then the metrics the
 shipped card records are measured again by `eval --write-card` on the new folder. Compare the card
 in DIR/NAME with the shipped one and copy the folder over checkpoints/NAME when it is better:
 nothing here touches checkpoints/.
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import checkpoint
 from .errors import PlaygroundError
+from .eval.run import metric_of
 from .registry import shipped_models
 
 PREFIX = ["python", "-m", "playground", "train"]
@@ -27,7 +28,7 @@ def _shipped_folder(value: str, out_root: Path) -> str:
     """init_from=checkpoints/NAME -> out_root/NAME (retrained first: the registry lists it earlier)."""
     name = Path(value).name
     if name not in {p.name for p, _ in shipped_models().values()}:
-        raise PlaygroundError(f"recorded init_from {value!r} is not a shipped model's folder")
+        raise PlaygroundError(f"recorded {value!r} (init_from= or base=) is not a shipped model's folder")
     return str(out_root / name)
 
 
@@ -47,8 +48,9 @@ def replay_argv(command: str, model_dir: Path, out_root: Path, device: str) -> l
         elif tok == "--logdir":
             next(rest, None)
             argv += [tok, str(model_dir / "tb")]
-        elif tok.startswith("init_from="):
-            argv.append("init_from=" + _shipped_folder(tok[len("init_from="):], out_root))
+        elif tok.startswith(("init_from=", "base=")):       # another shipped model this one starts from
+            key, _, value = tok.partition("=")
+            argv.append(f"{key}=" + _shipped_folder(value, out_root))
         else:
             argv.append(tok)
     return argv + ["--device", device]
@@ -67,7 +69,7 @@ def plan(names: list[str] | None, out_root: str | Path, device: str) -> list[dic
             continue
         meta = checkpoint.read_config(path)
         commands = [h["command"] for h in meta.get("history", [])] + [meta["command"]]
-        metrics = ",".join(meta.get("metrics", {}))
+        metrics = ",".join(dict.fromkeys(metric_of(k) for k in meta.get("metrics", {})))
         steps.append({"name": name, "train": [replay_argv(c, out_root / name, out_root, device) for c in commands],
                       "eval": ["eval", str(out_root / name), "--metrics", metrics, "--write-card"] if metrics else None})
     return steps

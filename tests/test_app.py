@@ -30,7 +30,7 @@ def test_every_public_endpoint_is_named(client):
             "/train_download", "/train_upload_run", "/lab_train", "/evaluate", "/evaluate_compare",
             "/evaluate_refresh_models", "/translate", "/translate_batch", "/translate_options",
             "/upscale", "/upscale_check", "/style_mix", "/style_truncation_strip", "/style_latent_walk",
-            "/style_random_seed", "/style_model"} <= names
+            "/style_random_seed", "/style_model", "/text_to_image", "/text_invert", "/text_edit"} <= names
 
 
 def test_generate_one_row_per_class(client):
@@ -213,3 +213,26 @@ def test_style_mixing_endpoints(client):
     with pytest.raises(AppError, match="seeds must be whole numbers"):
         client.predict("stylegan-fashion", "1,x", "2", "coarse", 0, 3, 1.0, "off", api_name="/style_mix")
     assert int(client.predict(api_name="/style_random_seed")) >= 0
+
+
+def test_text_endpoints(client, tmp_path):
+    from gradio_client import handle_file
+
+    img, note = client.predict("tedigan-fashion", "a long coat", 0, 0.7, api_name="/text_to_image")
+    assert np.asarray(Image.open(img)).shape[0] > 100 and "a long coat" in note and "score" in note
+    again, _ = client.predict("tedigan-fashion", "a long coat", 0, 0.7, api_name="/text_to_image")
+    assert np.array_equal(np.asarray(Image.open(img)), np.asarray(Image.open(again)))
+    Image.fromarray(np.full((60, 45, 3), 210, np.uint8)).save(tmp_path / "mine.png")
+    original, inverted, inv_note = client.predict("tedigan-fashion", "my image", 0, handle_file(str(tmp_path / "mine.png")),
+                                                  api_name="/text_invert")
+    assert "PSNR" in inv_note and "resized" in inv_note and Image.open(inverted).size == Image.open(original).size
+    before, after, edit_note = client.predict("tedigan-fashion", "seed", 4, None, "make it darker", 1.0,
+                                              api_name="/text_edit")
+    assert "score" in edit_note and "strength 1" in edit_note
+    assert np.asarray(Image.open(after)).mean() < np.asarray(Image.open(before)).mean()
+    for bad, message in [("", "empty"), ("y" * 300, "too long"), ("zxcv qwpo", "does not look like")]:
+        with pytest.raises(AppError, match=message):
+            client.predict("tedigan-fashion", bad, 0, 0.7, api_name="/text_to_image")
+    with pytest.raises(AppError, match="upload an image first"):
+        client.predict("tedigan-fashion", "my image", 0, None, api_name="/text_invert")
+    client.predict("tedigan-fashion", "a dress", 0, 0.7, api_name="/text_to_image")   # still serving

@@ -138,8 +138,23 @@ def test_super_resolution_upload(page, tmp_path):
     assert page.locator("#sr-gallery img").count() >= 2
 
 
+def test_text_prompt_then_edit(page):
+    page.get_by_role("tab", name="Text", exact=True).click()
+    first = image_digest(page, "tx-samples", timeout_ms=60000)          # the first prompt, on opening
+    page.locator("#tx-prompt textarea").fill("a pale summer dress")
+    page.locator("#tx-go").click()
+    second = image_digest(page, "tx-samples", previous=first, timeout_ms=60000)
+    assert page.request.get(first).body() != page.request.get(second).body()
+    assert "a pale summer dress" in page.locator("#tx-note").inner_text()
+    page.locator("#tx-edit").click()
+    image_digest(page, "tx-after", timeout_ms=60000)
+    page.wait_for_function("() => document.querySelector('#tx-edit-note').innerText.includes('score')",
+                           timeout=60000)
+
+
 TABS = [("Conditional generation", "gen-grid"), ("InfoGAN codes", "ig-image"), ("Style mixing", "sm-grid"),
-        ("Domain translation", "tl-translated"), ("Super-resolution", "sr-gallery"), ("Evaluate", "ev-table"),
+        ("Domain translation", "tl-translated"), ("Super-resolution", "sr-gallery"), ("Text", "tx-samples"),
+        ("Evaluate", "ev-table"),
         ("2-D GAN lab", "lab-view")]
 
 

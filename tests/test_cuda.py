@@ -11,6 +11,7 @@ import torch
 
 from playground import api
 from playground.engine.trainer import TrainSpec, train
+from playground.families.protocol import Kind
 from playground.registry import family_names, get_family
 
 pytestmark = [pytest.mark.cuda,
@@ -36,7 +37,9 @@ def test_one_train_step_per_family(family, precision):
         assert all(np.isfinite(v) for v in ev.scalars.values()), ev.scalars
 
 
-@pytest.mark.parametrize("family", family_names())
+# tedigan writes each step's captions on the host from measured attributes (text is host-side by
+# nature: the sentence encoder tokenises strings), so its steps synchronise by design
+@pytest.mark.parametrize("family", [f for f in family_names() if get_family(f).kind is not Kind.TEXT])
 def test_train_step_makes_no_host_sync(family, monkeypatch):
     """After the first steps (the epoch's permutations, and CycleGAN's per-domain index lists, are
     on the device), a step never waits on the GPU."""

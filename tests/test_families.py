@@ -37,7 +37,7 @@ def make_ctx(name, overrides, res=28, batch=8):
 
 def test_registry_lists_every_family():
     assert family_names() == ["gan", "dcgan", "cgan", "wgan", "wgan-gp", "infogan", "cyclegan", "srgan",
-                              "stylegan", "sagan", "biggan", "progan"]
+                              "stylegan", "sagan", "biggan", "progan", "tedigan"]
     with pytest.raises(PlaygroundError, match="unknown family"):
         get_family("vae")
 

@@ -41,6 +41,12 @@ def test_card_numbers_are_reproducible(name):
         n = rec.get("n_generated") or rec.get("n_drawn") or {"translation": 1000, "sr": 10}.get(metric)
         got = api.evaluate(name, [metric], n=n, seed=rec["seed"])["metrics"][metric]
         assert got["value"] == rec["value"], (name, metric)
+    if "text-class-acc" in meta["metrics"]:          # one `text` run writes three entries
+        from playground.eval.run import ENTRIES
+
+        got = api.evaluate(name, ["text"], seed=meta["metrics"]["text-class-acc"]["seed"])["metrics"]
+        for entry in ENTRIES["text"]:
+            assert got[entry]["value"] == meta["metrics"][entry]["value"], (name, entry)
 
 
 @pytest.mark.parametrize("name,bar", [("cgan-mnist", 0.95), ("cgan-fashion", 0.85)])

@@ -10,7 +10,7 @@ from PIL import Image
 from conftest import make_digits, serve, write_idx
 from playground import api
 from playground.api import Kind
-from playground.ui import generate, infogan, stylemix, superres, translate
+from playground.ui import generate, infogan, stylemix, superres, text, translate
 from playground.ui.app import build_app
 
 # one tiny run per kind, trained on this server before the app starts
@@ -22,10 +22,12 @@ RUNS = {
                      overrides={"z_dim": 8, "w_dim": 8, "n_mapping": 1, "base_channels": 4, "max_channels": 8}),
     "cyclegan": dict(family="cyclegan", dataset="mnist:0,1", overrides={"ngf": 4, "ndf": 4, "n_res": 1}),
     "srgan": dict(family="srgan", dataset="photos", overrides={"width": 4, "n_blocks": 1}),
+    # text modules on the shipped StyleGAN; captions are Fashion-MNIST's, so the installed Fashion-MNIST
+    "tedigan": dict(family="tedigan", dataset="fashion", data_dir=None, overrides={"hidden": 16, "width": 4}),
 }
 TABS = {  # elem_id of the tab's model list -> the kinds it may offer
     "gen-model": generate.KINDS, "ig-model": infogan.KINDS, "sm-model": stylemix.KINDS,
-    "tl-model": translate.KINDS, "sr-models": superres.KINDS,
+    "tl-model": translate.KINDS, "sr-models": superres.KINDS, "tx-model": text.KINDS,
 }
 
 
@@ -39,7 +41,7 @@ def runs_dir(tmp_path_factory):
     write_idx(data / "train-labels-idx1-ubyte", y)
     runs = root / "runs"
     for name, kw in RUNS.items():
-        spec = api.TrainSpec(**kw, data_dir=str(data), steps=2, batch_size=8, seed=0, out=str(runs / name),
+        spec = api.TrainSpec(**{"data_dir": str(data), **kw}, steps=2, batch_size=8, seed=0, out=str(runs / name),
                              log_every=1, sample_every=2, ckpt_every=2)
         assert list(api.train(spec))[-1].message == "finished"
     return runs
@@ -97,6 +99,9 @@ def test_every_listed_model_works_through_its_tab(app, tmp_path):
     for name in _listed(demo, "sr-models"):
         _, _, png, note = client.predict(handle_file(str(tmp_path / "lr.png")), [name], api_name="/upscale")
         assert Image.open(png).size == (48, 64) and "output 48x64" in note, name
+    for name in _listed(demo, "tx-model"):
+        img, note = client.predict(name, "a dark dress", 0, 0.7, api_name="/text_to_image")
+        assert _png(img).size > 0 and "a dark dress" in note, name
 
 
 def test_refresh_offers_a_run_trained_after_the_page_opened(app, runs_dir):

@@ -82,7 +82,7 @@ def _wrapped(model: LoadedModel, direction: str) -> tuple[nn.Module, dict[str, t
         if direction not in ("a2b", "b2a"):
             raise PlaygroundError(f"direction must be 'a2b' or 'b2a', not {direction!r}")
         return _Translate(G, direction), inputs
-    if "c" in inputs:
+    if "c" in inputs or "e" in inputs:
         return _Labelled(G), inputs
     return (_Style(G) if kind is Kind.STYLE else _Noise(G)), inputs
 
@@ -139,7 +139,8 @@ def export(model: LoadedModel, fmt: str, out: str | Path, direction: str = "a2b"
 def usage(kind: Kind) -> list[str]:
     """Card lines: how to run an exported generator without this project."""
     feeds = {Kind.SAMPLER: '{"z": z}', Kind.STYLE: '{"z": z}', Kind.CONDITIONAL: '{"z": z, "c": labels}',
-             Kind.CODES: '{"z": z, "c": codes}', Kind.TRANSLATOR: '{"x": x}', Kind.UPSCALER: '{"x": x}'}
+             Kind.CODES: '{"z": z, "c": codes}', Kind.TRANSLATOR: '{"x": x}', Kind.UPSCALER: '{"x": x}',
+             Kind.TEXT: '{"z": z, "e": e}   # e: all-MiniLM-L6-v2 sentence embeddings, L2-normalised'}
     return ["```",
             "python -m playground export MODEL --format onnx --out g.onnx   # or --format torchscript --out g.pt",
             "import onnxruntime as ort",

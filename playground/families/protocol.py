@@ -18,6 +18,8 @@ can use it:
     style         forward(z); mapping / synthesis, num_ws, w_avg (see capabilities/style.py)
     translator    forward(x, "a2b" | "b2a"); domain_names
     upscaler      forward(x) -> x upscaled by `scale`
+    text          forward(z, e) with e a sentence embedding [N, text_dim] (None: the underlying
+                  StyleGAN); text_ws / invert / match / synthesize (see capabilities/text.py)
 
 Configs derive from `BaseConfig`: the fields every family has are declared there once, and the
 data-derived ones (`DERIVED`) are filled in from the dataset by the engine; a user who tries to set
@@ -42,6 +44,7 @@ class Kind(str, enum.Enum):
     STYLE = "style"
     TRANSLATOR = "translator"
     UPSCALER = "upscaler"
+    TEXT = "text"
 
 
 # Kinds whose generator maps noise to images: api.sample works for them.
@@ -121,9 +124,25 @@ class UpscalerGenerator(Generator, Protocol):
     scale: int
 
 
+@runtime_checkable
+class TextGenerator(Generator, Protocol):
+    text_dim: int
+    num_ws: int
+    w_dim: int
+
+    def text_ws(self, e: torch.Tensor, z: torch.Tensor, truncation: float = 0.7) -> torch.Tensor: ...
+
+    def invert(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def match(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def synthesize(self, ws: torch.Tensor) -> torch.Tensor: ...
+
+
 GENERATOR_PROTOCOLS: dict[Kind, type] = {
     Kind.SAMPLER: Generator, Kind.CONDITIONAL: Generator, Kind.CODES: CodesGenerator,
     Kind.STYLE: StyleGenerator, Kind.TRANSLATOR: TranslatorGenerator, Kind.UPSCALER: UpscalerGenerator,
+    Kind.TEXT: TextGenerator,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import evaluate, generate, infogan, stylemix, superres, train, translate
+from . import evaluate, generate, infogan, stylemix, superres, text, train, translate
 from .context import AppContext
 from .links import restore_on_load
 
@@ -24,6 +24,7 @@ TABS = (
     ("Style mixing", "stylemix", stylemix.build),
     ("Domain translation", "translate", translate.build),
     ("Super-resolution", "superres", superres.build),
+    ("Text", "text", text.build),
     ("Train", "train", train.build),
     ("Evaluate", "evaluate", evaluate.build),
 )
