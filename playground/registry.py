@@ -43,6 +43,7 @@ SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
     ("stylegan-fashion", "stylegan-fashion", "StyleGAN2-style, Fashion-MNIST padded to 32x32"),
     ("biggan-fashion", "biggan-fashion", "BigGAN (self-attention, projection D, truncation), Fashion-MNIST padded to 32x32"),
     ("progan-fashion", "progan-fashion", "ProGAN (grown 4x4 -> 32x32 with fade-in), Fashion-MNIST padded to 32x32"),
+    ("tedigan-fashion", "tedigan-fashion", "TediGAN (text -> W, inversion, text-guided edits) on stylegan-fashion"),
 )
 
 CHECKPOINT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"

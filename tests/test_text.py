@@ -44,6 +44,14 @@ def test_embeddings_are_deterministic_and_cached():
     assert boot @ shoe > boot @ dress
 
 
+def test_a_full_cache_starts_afresh_without_losing_a_request():
+    small = TextEncoder(text_encoder().model, cache_size=3)
+    small.encode(["a coat", "a bag"])
+    e = small.encode(["a coat", "a dress", "a sandal"])           # overflows: the cache is cleared mid-request
+    assert e.shape == (3, 384) and len(small._cache) <= 3
+    assert torch.allclose(e[0], text_encoder().encode(["a coat"])[0], atol=1e-6)
+
+
 def _images(values):
     """Tiny 'garments': a centred block of brightness v on black, 32x32, in [-1, 1]."""
     x = -torch.ones(len(values), 1, 32, 32)
@@ -175,12 +183,16 @@ def test_inversion_lowers_the_reconstruction_error():
 
 
 def test_an_edit_towards_dark_lowers_brightness_on_a_fixed_seed():
-    res = api.edit(MODEL, 5, "make it darker", 1.0)
+    res = api.edit(MODEL, 3, "make it darker", 1.0)
     assert res["attributes_after"]["shade"] < res["attributes_before"]["shade"]
     assert res["after"].astype(float).mean() < res["before"].astype(float).mean()
-    assert res["score_after"] > res["score_before"]
-    none = api.edit(MODEL, 5, "make it darker", 0.0)           # strength 0 is the original
+    assert res["score_after"] > res["score_before"] and res["class_after"] == res["class_before"]
+    none = api.edit(MODEL, 3, "make it darker", 0.0)           # strength 0 is the original
     assert np.array_equal(none["after"], none["before"])
+    # not one lucky seed: most of seeds 0-9 get darker (7 of 10 when this was written; the
+    # card's held-out measurement over 50 seeds is the figure to quote)
+    darker = [api.edit(MODEL, s, "make it darker", 1.0) for s in range(10)]
+    assert sum(r["attributes_after"]["shade"] < r["attributes_before"]["shade"] for r in darker) >= 6
 
 
 def test_edit_of_an_uploaded_image(tmp_path):

@@ -29,14 +29,16 @@ class TextEncoder:
     @torch.no_grad()
     def encode(self, sentences: list[str]) -> torch.Tensor:
         with self._lock:   # the tokenizer and the cache are shared by request threads
-            missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
+            found = {s: self._cache[s] for s in sentences if s in self._cache}
+            missing = list(dict.fromkeys(s for s in sentences if s not in found))
             if missing:
                 e = self.model.encode(missing, batch_size=256, convert_to_tensor=True,
                                       normalize_embeddings=True, show_progress_bar=False)
-                if len(self._cache) + len(missing) > self.cache_size:
+                found.update(zip(missing, e.float().cpu()))
+                if len(self._cache) + len(missing) > self.cache_size:   # bounded: start afresh when full
                     self._cache.clear()
-                self._cache.update(zip(missing, e.float().cpu()))
-            return torch.stack([self._cache[s] for s in sentences])
+                self._cache.update((s, found[s]) for s in missing)
+            return torch.stack([found[s] for s in sentences])
 
 
 @functools.lru_cache(maxsize=1)
