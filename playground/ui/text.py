@@ -63,8 +63,10 @@ def build(ctx) -> None:
                     "`python -m playground train tedigan --dataset fashion --out DIR`.")
         return
     gr.Markdown("TediGAN on Fashion-MNIST: a sentence lands in the StyleGAN's W space; your image is "
-                "inverted into it; an instruction moves it. Words the model never saw in training "
-                "(e.g. *bootie*, *frock*, *shadowy*) mostly work too: the sentence encoder knows them.")
+                "inverted into it; an instruction moves it. Words never seen in training often work through "
+                "the sentence encoder (*bootie*, *overcoat*, *jeans*), some don't (*frock*, *tote*), and it "
+                "confuses opposites it was not taught (*brighter* reads like *darker*): the model card has the "
+                "measured figures.")
     model = model_dropdown(ctx, KINDS, "tx-model", "text_refresh_models", label="Model")
     with gr.Row():
         with gr.Column(scale=1):
