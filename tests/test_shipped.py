@@ -138,3 +138,17 @@ def test_biggan_bars():
     assert len(big["per-class-fid"]["per_class"]) == 10
     thresholds = [r["threshold"] for r in big["truncation"]["curve"]]
     assert thresholds == [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, None]
+
+
+WITH_PRC = [n for n in SHIPPED if "prc" in checkpoint.read_config(shipped_models()[n][0])["metrics"]]
+
+
+@pytest.mark.parametrize("name", WITH_PRC)
+def test_precision_recall_comes_with_its_real_vs_real_reference(name):
+    """#16: a P/R figure means little alone; the card puts the same measurement of held-out real
+    images against training images beside it (every sampler-like shipped model has P/R)."""
+    assert len(WITH_PRC) >= 9
+    ref = checkpoint.read_config(shipped_models()[name][0])["metrics"]["prc"]["real_vs_real_prc"]
+    assert 0 < ref["precision"] <= 1 and 0 < ref["recall"] <= 1 and ref["n_test"] == ref["n_train"]
+    card = (shipped_models()[name][0] / "card.md").read_text()
+    assert f"held-out real images vs training images: P {ref['precision']:.3f} / R {ref['recall']:.3f}" in card
