@@ -300,9 +300,10 @@ def source_ws(model: LoadedModel, source) -> tuple[torch.Tensor, dict]:
     """A seed (int) or an image: its W+ and what the source was."""
     if isinstance(source, (int, np.integer)) and not isinstance(source, bool):
         return seed_ws(model, int(source)), {"source": f"seed {int(source)}"}
-    inv = invert(model, source)
-    ws = torch.from_numpy(inv["w"])[None].to(_dev(_G(model)))
-    return ws, {"source": "your image", "psnr": inv["psnr"], "conversions": inv["conversions"]}
+    x, conversions = image_tensor(model, source)
+    out = invert_tensor(model, x)
+    return out["ws"], {"source": "your image", "psnr": psnr(out["reconstruction"], x),
+                       "conversions": conversions or ["none: the image already matched"]}
 
 
 def edit(model: LoadedModel, source, instruction: str, strength: float = 1.0) -> dict:

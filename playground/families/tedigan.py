@@ -189,7 +189,7 @@ def train_step(ctx) -> dict:
             "E/feature": feature.detach(), "T/nll": text_nll.detach(), "M/contrastive": match.detach()}
 
 
-PREVIEW_PROMPTS = tuple(f"a {words[0]}" for words in captions.CLASS_WORDS["train"])
+PREVIEW_PROMPTS = tuple(captions.article(f"a {words[0]}") for words in captions.CLASS_WORDS["train"])
 
 
 @torch.no_grad()
@@ -198,7 +198,7 @@ def preview(ctx, G) -> np.ndarray:
     _, text = helpers(ctx)
     was = G.training
     G.eval()
-    e = text.encode([captions.article(p) for p in PREVIEW_PROMPTS]).to(ctx.device).repeat(2, 1)
+    e = text.encode(list(PREVIEW_PROMPTS)).to(ctx.device).repeat(2, 1)
     z = torch.randn(len(e), G.z_dim, generator=torch.Generator().manual_seed(0)).to(ctx.device)
     x = G(z, e, ctx.cfg.truncation)
     G.train(was)
