@@ -102,6 +102,11 @@ def _infogan_figures(name: str, path: Path, meta: dict) -> list[str]:
         to_pil(grid(codes.code_sweep(model, GRID_SEED, i, values), nrow=len(values))).save(path / f"sweep-c{i + 1}.png")
         label = effects.get(f"c{i + 1}", {}).get("label", "effect not measured yet")
         lines += [f"### c{i + 1}: {label}", "", f"![c{i + 1}](sweep-c{i + 1}.png)", ""]
+    seeds = list(range(10))
+    to_pil(grid(codes.noise_grid(model, seeds), nrow=len(seeds))).save(path / "noise.png")
+    lines += ["## What the noise does", "", f"Rows: categorical code 0-{meta['config']['n_cat'] - 1}; columns: the "
+              f"noise of seeds {seeds[0]}-{seeds[-1]}; continuous codes 0. Within a row the category stays and the "
+              "noise should change the style.", "", "![noise](noise.png)", ""]
     return lines
 
 

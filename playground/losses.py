@@ -114,6 +114,30 @@ def paired_mutual_information(p1: torch.Tensor, p2: torch.Tensor, eps: float = 1
     return (joint * (joint.log() - pi.log() - pj.log())).sum()
 
 
+# ---- diversity ----
+
+def share_in_pairs(t: torch.Tensor) -> torch.Tensor:
+    """A copy of t whose rows h..2h-1 repeat rows 0..h-1 (h = N // 2): the pairs mode_seeking
+    compares. Used on the codes or labels a pair must share, never on the noise."""
+    h = t.size(0) // 2
+    t = t.clone()
+    t[h:2 * h] = t[:h]
+    return t
+
+
+def mode_seeking(x: torch.Tensor, z: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """MSGAN's mode-seeking term (Mao et al. 2019), to be minimised by G.
+
+    x: [N, ...] images, z: [N, d] their noises; rows i and i + N // 2 form a pair drawn with the same
+    code or label (share_in_pairs). The ratio of a pair's mean L1 image distance to its noises' is
+    large when the noise moves the image; the loss is its inverse, so a G that ignores its noise
+    (every noise draws the same image) is pushed hard and a diverse one barely.
+    """
+    h = x.size(0) // 2
+    ratio = (x[:h] - x[h:2 * h]).abs().mean() / (z[:h] - z[h:2 * h]).abs().mean()
+    return 1.0 / (ratio + eps)
+
+
 D_LOSSES = {"ns": d_bce, "minimax": d_bce, "hinge": d_hinge, "wasserstein": d_wasserstein, "lsgan": d_lsgan}
 G_LOSSES = {"ns": g_nonsaturating, "minimax": g_minimax, "hinge": g_hinge,
             "wasserstein": g_wasserstein, "lsgan": g_lsgan}

@@ -110,7 +110,7 @@ def test_biggan_generator_splits_z_per_block():
 
 
 @pytest.mark.parametrize("family,sets", [("sagan", {}), ("sagan", {"conditional": "false"}),
-                                          ("biggan", {})])
+                                          ("biggan", {}), ("biggan", {"lambda_diversity": "1.0"})])
 def test_one_finite_train_step(idx_dir, family, sets):
     spec = TrainSpec(family=family, dataset="mnist", data_dir=str(idx_dir), steps=2, batch_size=8,
                      overrides={"ch": "8", **sets}, log_every=1, sample_every=2)
@@ -119,6 +119,7 @@ def test_one_finite_train_step(idx_dir, family, sets):
     assert events[-1].message == "finished" and len(steps) == 2
     assert all(np.isfinite(v) for e in steps for v in e.scalars.values())
     assert ("G/reg" in steps[0].scalars) == (family == "biggan")
+    assert ("G/mode_seeking" in steps[0].scalars) == ("lambda_diversity" in sets)
     assert any(e.kind == "samples" and e.image is not None for e in events)
 
 

@@ -88,6 +88,29 @@ def test_cluster_term_trains_q_on_real_images():
     assert "info/real_cluster_mi" not in family.train_step(plain)   # off by default
 
 
+def test_mode_seeking_term_punishes_a_generator_that_ignores_its_noise():
+    from playground.losses import mode_seeking, share_in_pairs
+
+    z = torch.randn(16, 62)
+    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    same = mode_seeking(torch.cat([x, x + 1e-3]), z)              # the noise changes nothing
+    varied = mode_seeking(torch.cat([x, torch.rand(8, 1, 28, 28) * 2 - 1]), z)
+    assert same > 100 * varied
+    x1 = torch.cat([x, x + 1e-3]).requires_grad_(True)
+    mode_seeking(x1, z).backward()
+    assert x1.grad.abs().sum() > 0                                 # G learns through it
+
+    t = torch.arange(7)
+    paired = share_in_pairs(t)
+    assert paired.tolist() == [0, 1, 2, 0, 1, 2, 6] and t.tolist() == list(range(7))   # a copy; odd row kept
+
+    family, ctx = make_ctx("infogan", {"lambda_diversity": 1.0, "width": 8})
+    scalars = family.train_step(ctx)
+    assert all(torch.isfinite(v) for v in scalars.values()) and scalars["G/mode_seeking"] > 0
+    _, plain = make_ctx("infogan", {"width": 8})
+    assert "G/mode_seeking" not in family.train_step(plain)          # off by default
+
+
 def test_code_reaches_g():
     _, ctx = make_ctx("infogan", {})
     G = ctx.nets["G"].eval()
@@ -144,6 +167,21 @@ def test_sweep_grid_layout(tiny_infogan):
     assert (again == images).all()
     with pytest.raises(PlaygroundError, match="code must be"):
         api.code_sweep(tiny_infogan, seed=3, code=2, values=values)
+
+
+def test_noise_grid_rows_are_codes_and_columns_are_noise_seeds(tiny_infogan):
+    from playground.capabilities.codes import noise_grid
+
+    model = api.load(tiny_infogan)
+    images = noise_grid(model, [0, 1, 2])
+    assert images.shape == (10 * 3, 28, 28, 1)
+    cells = images.reshape(10, 3, 28, 28)
+    assert not (cells[0, 0] == cells[0, 1]).all()                  # along a row the noise changes
+    assert not (cells[0, 0] == cells[1, 0]).all()                  # down a column the code does
+    one = api.sample(tiny_infogan, 1, seed=2, labels=[4], code_cont=[0.0, 0.0])[0, ..., 0]
+    assert (cells[4, 2] == one).all()                              # each cell is that seed's sample
+    with pytest.raises(PlaygroundError):
+        noise_grid(api.load("cgan-mnist"), [0])
 
 
 def test_cli_sample_with_codes(tiny_infogan, tmp_path):

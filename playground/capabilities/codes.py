@@ -32,3 +32,16 @@ def code_sweep(model: LoadedModel, seed: int, code: int, values: Sequence[float]
     z[:, G.noise_dim + code] = torch.tensor([float(v) for v in values]).repeat(K)
     c = torch.arange(K).repeat_interleave(cols)
     return generate(model, z, c)
+
+
+def noise_grid(model: LoadedModel, seeds: Sequence[int], code_cont: Sequence[float] | None = None) -> np.ndarray:
+    """What the noise does: rows = categorical values, columns = the noise of each seed, the
+    continuous codes fixed (0 unless given). uint8 [rows * len(seeds), H, W, C], row-major."""
+    model.require(KINDS, "a noise grid")
+    G = model.G
+    for s in seeds:
+        check_n_seed(1, s)
+    cont = code_cont or [0.0] * G.n_cont
+    z = torch.cat([with_controls(model, latents(model, 1, s), {"code_cont": cont}) for s in seeds])
+    K = G.num_classes
+    return generate(model, z.repeat(K, 1), torch.arange(K).repeat_interleave(len(seeds)))

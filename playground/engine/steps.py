@@ -29,10 +29,13 @@ def _call(net, x, c):
 def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: float = 0.0,
                      gp_weight: float = 0.0,
                      after_d: Callable[[StepContext], None] | None = None,
-                     g_regulariser: Callable[[], torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+                     g_regulariser: Callable[[], torch.Tensor] | None = None,
+                     mode_seeking: float = 0.0) -> dict[str, torch.Tensor]:
     """n_critic D updates then one G update. Returns detached scalars.
 
     `g_regulariser()` (e.g. BigGAN's orthogonal term) is added to G's loss and logged as G/reg.
+    `mode_seeking` > 0 draws G's batch as pairs with the same label and different noise and adds
+    that weight times MSGAN's term (losses.mode_seeking), logged as G/mode_seeking.
 
     With n_critic == 1 the fake batch of the G update is reused (detached) for the D update, as
     the reference CGAN does: one G forward per step instead of two.
@@ -75,9 +78,26 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
         out["G/reg"] = reg.detach()
         return g_loss + reg
 
-    def g_forward(n, c=None):
+    def g_forward(n, c):
         c = _fake_labels(ctx, n, K) if c is None else c
         return _call(G, ctx.randn(n, G.z_dim), c), c
+
+    def g_update(n):
+        """G's step on a fresh batch; returns it (fakes, labels) for D to reuse."""
+        c = _fake_labels(ctx, n, K)
+        if mode_seeking and c is not None:
+            c = losses.share_in_pairs(c)
+        z = ctx.randn(n, G.z_dim)
+        fake = _call(G, z, c)
+        g_loss = g_loss_fn(_call(D, ctx.augment(fake), c))
+        total = with_reg(g_loss)
+        if mode_seeking:
+            ms = losses.mode_seeking(fake, z)
+            total = total + mode_seeking * ms
+            out["G/mode_seeking"] = ms.detach()
+        ctx.update("G", total)                 # gradients reach G's weights only, never D's
+        out["G/loss"] = g_loss.detach()
+        return fake, c
 
     if n_critic > 1:
         for _ in range(n_critic):
@@ -86,17 +106,11 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
                 # the penalty interpolates real and fake pairs, so they share labels
                 fake, c_fake = g_forward(real.size(0), c_real if gp_weight else None)
             d_update(real, c_real, fake, c_fake)
-        n = real.size(0)
-        fake, c_fake = g_forward(n)
-        g_loss = g_loss_fn(_call(D, ctx.augment(fake), c_fake))
-        ctx.update("G", with_reg(g_loss))
+        g_update(real.size(0))
     else:
         real, c_real = ctx.next_batch()
-        fake, c_fake = g_forward(real.size(0))
-        g_loss = g_loss_fn(_call(D, ctx.augment(fake), c_fake))
-        ctx.update("G", with_reg(g_loss))      # gradients reach G's weights only, never D's
+        fake, c_fake = g_update(real.size(0))
         d_update(real, c_real, fake.detach(), c_fake)
-    out["G/loss"] = g_loss.detach()
     return out
 
 

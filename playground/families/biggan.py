@@ -25,6 +25,10 @@ class Config(TTURConfig):
     d_ch: int = 0                    # D's (0 = the same as G's): G's size is what sampling costs
     attn_resolution: int = 16
     ortho_beta: float = 1e-4
+    # MSGAN's mode-seeking term (losses.mode_seeking): G's batch comes in pairs with one label and
+    # two noises, and images that barely differ are penalised. Not in BigGAN's recipe: a tiny G
+    # (sized to sample fast on a CPU) otherwise spends its noise on little (lower recall). 0 = off.
+    lambda_diversity: float = 0.0
     n_critic: int = 1
     source_resolution: int = 0
 
@@ -55,14 +59,17 @@ def ortho_weights(G: torch.nn.Module) -> list[torch.Tensor]:
 def train_step(ctx) -> dict:
     cfg, G = ctx.cfg, ctx.nets["G"]
     reg = (lambda: losses.orthogonal_regularisation(ortho_weights(G), cfg.ortho_beta)) if cfg.ortho_beta else None
-    return adversarial_step(ctx, loss="hinge", n_critic=cfg.n_critic, g_regulariser=reg)
+    return adversarial_step(ctx, loss="hinge", n_critic=cfg.n_critic, g_regulariser=reg,
+                            mode_seeking=cfg.lambda_diversity)
 
 
 def describe(cfg: dict) -> list[str]:
     return [f"- shared class embedding ({cfg.get('embed_dim')}-d), hierarchical z ({cfg.get('z_dim')} split per "
             f"block), self-attention at {cfg.get('attn_resolution')}x{cfg.get('attn_resolution')}, projection D, "
             f"hinge loss, TTUR (G lr {cfg.get('lr_G')}, D lr {cfg.get('lr_D')}), orthogonal regularisation "
-            f"beta {cfg.get('ortho_beta')}; sample with a truncation threshold (the app's slider)"]
+            f"beta {cfg.get('ortho_beta')}; sample with a truncation threshold (the app's slider)"] + (
+        [f"- mode seeking (weight {cfg['lambda_diversity']}, MSGAN): pairs with one label and two noises must differ"]
+        if cfg.get("lambda_diversity") else [])
 
 
 FAMILY = Family(name="biggan", kind=Kind.CONDITIONAL, Config=Config, build=build, build_generator=build_generator,

@@ -49,6 +49,11 @@ class Config(BaseConfig):
     # clustering term holding the categories to the data, -2 is safe and makes the continuous codes
     # mean something (infogan-mnist: stroke ink r=0.82, width r=-0.53; at 0 both |r| < 0.1).
     min_logvar: float = 0.0
+    # Weight of MSGAN's mode-seeking term (losses.mode_seeking): the batch is drawn as pairs that
+    # share their codes (categorical and continuous) and differ in noise, and G is penalised when a
+    # pair's images are close relative to their noises. Without it G may ignore the noise entirely
+    # (every code draws one image: recall 0). 0 = the plain InfoGAN objective.
+    lambda_diversity: float = 0.0
     supervised: bool = False
     lr_D: float = 2e-4
     lr_G: float = 1e-3
@@ -188,8 +193,11 @@ def train_step(ctx) -> dict:
     real, labels = ctx.next_batch()
     n = real.size(0)
     z = G.sample_latent(n, ctx.rng)                                  # [n, noise + n_cont]
-    cont = z[:, G.noise_dim:]
     cat = labels if cfg.supervised else ctx.randint(cfg.n_cat, n)
+    if cfg.lambda_diversity:  # pairs share both codes; each row keeps its own noise
+        z = torch.cat([z[:, :G.noise_dim], losses.share_in_pairs(z[:, G.noise_dim:])], dim=1)
+        cat = losses.share_in_pairs(cat)
+    cont = z[:, G.noise_dim:]
     fake = G(z, cat)                                                 # [n, C, H, W]
 
     # G: fool D, and make (cat, cont) recoverable by Q from the fake
@@ -198,6 +206,11 @@ def train_step(ctx) -> dict:
     info_g, _, _ = info_loss(Q, feats, cat, cont, cfg)
     if cfg.lambda_invariance:
         info_g = info_g + cfg.lambda_invariance * invariance_loss(Q, D, fake, cat, ctx)
+    stats = {}
+    if cfg.lambda_diversity:
+        div = losses.mode_seeking(fake, z[:, :G.noise_dim])
+        info_g = info_g + cfg.lambda_diversity * div
+        stats["G/mode_seeking"] = div.detach()
     ctx.update("G", adv + info_g)
 
     # D and Q: tell real from fake, and recover the codes of the (detached) fake
@@ -208,7 +221,6 @@ def train_step(ctx) -> dict:
     total = d_loss + info
     if cfg.lambda_invariance:
         total = total + cfg.lambda_invariance * invariance_loss(Q, D, fake.detach(), cat, ctx)
-    stats = {}
     if cfg.lambda_cluster:
         mi = cluster_information(Q, D, real, f_real, ctx)
         total = total - cfg.lambda_cluster * mi
@@ -229,6 +241,9 @@ def describe(cfg: dict) -> list[str]:
     if cfg.get("lambda_invariance"):
         lines.append(f"- categorical invariance (weight {cfg['lambda_invariance']}): Q must also recover the "
                      "category from a re-slanted, rescaled, re-stroked copy of each fake")
+    if cfg.get("lambda_diversity"):
+        lines.append(f"- mode seeking (weight {cfg['lambda_diversity']}, MSGAN): pairs that share their codes must "
+                     "differ when their noise does, so the noise draws different styles")
     if cfg.get("lambda_cluster"):
         lines.append(f"- clustering of real images (weight {cfg['lambda_cluster']}, IIC): Q's category for a real "
                      "image and for a re-styled copy must agree, be confident, and use every category equally")
