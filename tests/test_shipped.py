@@ -97,6 +97,13 @@ def test_infogan_code_accuracy_bar():
         assert f"### {code}: {e['label']}" in card and (path / f"sweep-{code}.png").is_file()
 
 
+@pytest.mark.parametrize("name", ["infogan-mnist", "infogan-fashion"])
+def test_infogan_cards_show_what_the_noise_does(name):
+    """#16: a grid with one row per categorical code and one column per noise seed, on the card."""
+    path = shipped_models()[name][0]
+    assert "## What the noise does" in (path / "card.md").read_text() and (path / "noise.png").is_file()
+
+
 def test_readme_table_is_generated_from_the_cards():
     from playground.cards import readme_table
 
