@@ -83,7 +83,7 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
         return _call(G, ctx.randn(n, G.z_dim), c), c
 
     def g_update(n):
-        """G's step on a fresh batch; returns it (fakes, labels) for D to reuse."""
+        """G's step on a fresh batch; returns (fakes, labels) for D to reuse, and G's loss."""
         c = _fake_labels(ctx, n, K)
         if mode_seeking and c is not None:
             c = losses.share_in_pairs(c)
@@ -96,8 +96,7 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
             total = total + mode_seeking * ms
             out["G/mode_seeking"] = ms.detach()
         ctx.update("G", total)                 # gradients reach G's weights only, never D's
-        out["G/loss"] = g_loss.detach()
-        return fake, c
+        return fake, c, g_loss
 
     if n_critic > 1:
         for _ in range(n_critic):
@@ -106,11 +105,12 @@ def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: fl
                 # the penalty interpolates real and fake pairs, so they share labels
                 fake, c_fake = g_forward(real.size(0), c_real if gp_weight else None)
             d_update(real, c_real, fake, c_fake)
-        g_update(real.size(0))
+        _, _, g_loss = g_update(real.size(0))
     else:
         real, c_real = ctx.next_batch()
-        fake, c_fake = g_update(real.size(0))
+        fake, c_fake, g_loss = g_update(real.size(0))
         d_update(real, c_real, fake.detach(), c_fake)
+    out["G/loss"] = g_loss.detach()        # last, as the logs and the divergence message expect
     return out
 
 
