@@ -3,7 +3,7 @@
 import hashlib
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from test_app import server  # noqa: F401  (the live-server fixture)
 
@@ -38,16 +38,22 @@ def image_digest(page, elem_id: str, previous: str | None = None, timeout_ms: in
 
 def test_generate_a_class_and_see_the_image_change(page):
     page.get_by_role("tab", name="Conditional generation").click()
+    initial = image_digest(page, "gen-grid")          # the tab opens with a picture (first_look)
     page.locator("#gen-go").click()
-    first = image_digest(page, "gen-grid")
+    # wait for this click's answer: it is a new file, even when it shows what the opening one did;
+    # reading on from the opening picture let a slow answer arrive after the next click's setup
+    first = image_digest(page, "gen-grid", previous=initial)
     body = page.request.get(first).body()
     assert body[:8] == b"\x89PNG\r\n\x1a\n"  # PNG, not WebP
 
     # pick one class, a new seed: the picture must change
     page.locator("#gen-class input").click()
     page.get_by_role("option", name="7: 7").click()
+    expect(page.locator("#gen-class input")).to_have_value("7: 7")
     seed = page.locator("#gen-seed input")
     seed.fill("1234")
+    seed.press("Tab")
+    expect(seed).to_have_value("1234")
     page.locator("#gen-go").click()
     second = image_digest(page, "gen-grid", previous=first)
     assert hashlib.sha1(page.request.get(second).body()).digest() != hashlib.sha1(body).digest()
