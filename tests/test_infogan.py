@@ -111,6 +111,25 @@ def test_mode_seeking_term_punishes_a_generator_that_ignores_its_noise():
     assert "G/mode_seeking" not in family.train_step(plain)          # off by default
 
 
+def test_minibatch_std_lets_d_score_a_batch_without_variety():
+    family, ctx = make_ctx("infogan", {"d_minibatch_std": "true", "width": 8})
+    D = ctx.nets["D"].eval()
+    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    feats = D.features(x)
+    assert feats.shape[1] == D.feature_channels                    # Q's input is unchanged
+    same = D.features(x[:1].expand(8, -1, -1, -1))                   # one image, eight times
+    # the score of one image depends on the rest of its group only through the std channel
+    assert not torch.allclose(D(x)[:1], D(torch.cat([x[:1], x[:1].expand(7, -1, -1, -1)]))[:1])
+    assert torch.allclose(D.head[0](same)[:, -1], torch.full_like(same[:, 0], 1e-4), atol=1e-5)
+    D.train()
+    scalars = family.train_step(ctx)
+    assert all(torch.isfinite(v) for v in scalars.values())
+    _, plain = make_ctx("infogan", {"width": 8})
+    assert isinstance(plain.nets["D"].head, torch.nn.Conv2d)         # off by default: the checkpoints' layout
+    with pytest.raises(ValueError, match="conv"):
+        family.build(family.Config(arch="paper", d_minibatch_std=True))
+
+
 def test_code_reaches_g():
     _, ctx = make_ctx("infogan", {})
     G = ctx.nets["G"].eval()

@@ -18,7 +18,8 @@ from playground.engine.ema import make_ema, update_ema
 from playground.errors import PlaygroundError
 from playground.eval.fidelity import crop_to_source
 from playground.families import stylegan
-from playground.nn.style import MappingNetwork, StyleGenerator, minibatch_std, modulated_conv
+from playground.nn.minibatch import minibatch_std
+from playground.nn.style import MappingNetwork, StyleGenerator, modulated_conv
 from playground.seed import parse_seed_list
 
 TINY = {"z_dim": 16, "w_dim": 16, "n_mapping": 2, "base_channels": 4, "max_channels": 8}

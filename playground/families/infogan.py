@@ -54,6 +54,10 @@ class Config(BaseConfig):
     # pair's images are close relative to their noises. Without it G may ignore the noise entirely
     # (every code draws one image: recall 0). 0 = the plain InfoGAN objective.
     lambda_diversity: float = 0.0
+    # ProGAN's minibatch standard deviation before D's real/fake score (conv nets only; Q's
+    # features are unchanged): a batch whose images barely vary looks fake, so G cannot draw one
+    # image per code and ignore the noise. False = the plain InfoGAN discriminator.
+    d_minibatch_std: bool = False
     supervised: bool = False
     lr_D: float = 2e-4
     lr_G: float = 1e-3
@@ -145,9 +149,12 @@ def build(cfg: Config) -> dict:
     if cfg.supervised and cfg.num_classes != cfg.n_cat:
         raise ValueError(f"supervised InfoGAN needs n_cat == the dataset's classes ({cfg.num_classes})")
     if cfg.arch == "paper":
+        if cfg.d_minibatch_std:
+            raise ValueError("d_minibatch_std is for the conv nets (arch=conv)")
         D, r0 = PaperDiscriminator(cfg.img_channels, cfg.img_resolution, cfg.width), 1
     else:
-        D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch")
+        D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch",
+                              minibatch_std=cfg.d_minibatch_std)
         r0, _ = start_resolution(cfg.img_resolution)
     return {"G": build_generator(cfg), "D": D, "Q": QHead(D.feature_channels, r0, cfg.n_cat, cfg.n_cont,
                                                                    min_logvar=cfg.min_logvar)}
@@ -244,6 +251,8 @@ def describe(cfg: dict) -> list[str]:
     if cfg.get("lambda_diversity"):
         lines.append(f"- mode seeking (weight {cfg['lambda_diversity']}, MSGAN): pairs that share their codes must "
                      "differ when their noise does, so the noise draws different styles")
+    if cfg.get("d_minibatch_std"):
+        lines.append("- minibatch standard deviation before D's score (ProGAN): a batch without variety looks fake")
     if cfg.get("lambda_cluster"):
         lines.append(f"- clustering of real images (weight {cfg['lambda_cluster']}, IIC): Q's category for a real "
                      "image and for a re-styled copy must agree, be confident, and use every category equally")

@@ -3,7 +3,8 @@
 G: a transposed-conv projection of z to a start_res x start_res map, then fractionally-strided
 (transposed) convs doubling the size; BatchNorm + ReLU, Tanh out; no pooling, no FC hidden layers.
 D: strided convs halving the size, LeakyReLU(0.2); a final conv over the whole map gives one
-score. `norm` chooses BatchNorm (DCGAN), LayerNorm (WGAN-GP: BatchNorm would couple the samples
+score (`minibatch_std=True`: after the minibatch standard deviation channel of nn/minibatch.py,
+so the score can see a batch that lacks variety). `norm` chooses BatchNorm (DCGAN), LayerNorm (WGAN-GP: BatchNorm would couple the samples
 that the per-sample gradient penalty treats independently) or none.
 """
 
@@ -12,6 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .base import Generator
+from .minibatch import MinibatchStd
 
 
 def start_resolution(img_resolution: int) -> tuple[int, int]:
@@ -56,7 +58,7 @@ class ConvGenerator(Generator):
 
 class ConvDiscriminator(nn.Module):
     def __init__(self, num_classes=0, img_channels=1, img_resolution=28, width=64, norm="batch",
-                 feature_dim=0):
+                 feature_dim=0, minibatch_std=False):
         super().__init__()
         self.num_classes = num_classes
         r0, n_down = start_resolution(img_resolution)
@@ -69,7 +71,8 @@ class ConvDiscriminator(nn.Module):
             ch_in, ch = ch, ch * 2
         self.body = nn.Sequential(*layers)                         # [N, ch_in, r0, r0]
         self.feature_channels = ch_in
-        self.head = nn.Conv2d(ch_in, 1, r0, 1, 0)                  # one score per image
+        score = nn.Conv2d(ch_in + int(minibatch_std), 1, r0, 1, 0)  # one score per image
+        self.head = nn.Sequential(MinibatchStd(), score) if minibatch_std else score
 
     def features(self, x, c=None):
         if self.num_classes:

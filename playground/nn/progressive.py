@@ -31,7 +31,8 @@ from torch import nn
 import torch.nn.functional as F
 
 from .base import Generator
-from .style import EqConv2d, EqLinear, channels_at, minibatch_std, pixel_norm
+from .minibatch import minibatch_std
+from .style import EqConv2d, EqLinear, channels_at, pixel_norm
 
 
 def resolutions(img_resolution: int) -> list[int]:

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from ..seed import as_batch_rng
 
 from .base import Generator
+from .minibatch import minibatch_std
 
 LRELU_GAIN = math.sqrt(2)
 
@@ -194,22 +195,6 @@ class StyleGenerator(Generator):
 
     def forward(self, z, c=None, truncation: float = 1.0, noise_mode: str | None = None):
         return self.synthesize(self.broadcast(self.map(z, truncation)), noise_mode)
-
-
-def minibatch_std(x: torch.Tensor, group: int = 4) -> torch.Tensor:
-    """Append the std over groups of samples (averaged over features) as one extra channel.
-
-    Groups are runs of consecutive samples (StyleGAN2 strides them instead; batches are shuffled,
-    so the statistics are the same), which keeps every group inside one DDP rank's slice: two
-    processes with 4 samples each compute exactly what one process does with 8."""
-    n, c, h, w = x.shape
-    g = min(group, n)
-    while n % g:
-        g -= 1
-    y = x.reshape(-1, g, c, h, w)                                          # [N/g, g, C, H, W]
-    y = (y.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))   # [N/g]
-    y = y.repeat_interleave(g)[:, None, None, None].expand(n, 1, h, w)
-    return torch.cat([x, y], dim=1)
 
 
 class DBlock(nn.Module):
