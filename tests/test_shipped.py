@@ -112,19 +112,32 @@ def test_readme_table_is_generated_from_the_cards():
 
 
 def test_progan_bars():
-    """progan-fashion beats dcgan-fashion on the project's FID (323 vs 389, same feature network and
-    sample counts); its card has the growth strip, sampled from the snapshots G kept at the end of
-    each resolution. Issue #14's recall bar (above dcgan-fashion's) is NOT met yet: 0.146 vs 0.296."""
+    """progan-fashion, measured on the same yardstick as dcgan-fashion (feature network, sample
+    counts); its card has the growth strip, sampled from the snapshots G kept at the end of each
+    resolution. Issue #14's bars (beat dcgan-fashion on FID and recall) are NOT met: progan-fashion
+    beat the first dcgan-fashion (FID 323 vs 389), but the retrained one (#16) has FID 179 and recall
+    0.586 against progan's 323 and 0.146. ProGAN is still the sharper of the two (precision)."""
     pro = checkpoint.read_config(shipped_models()["progan-fashion"][0])
     dc = checkpoint.read_config(shipped_models()["dcgan-fashion"][0])["metrics"]
     m = pro["metrics"]
     assert m["fid"]["feature_network"] == dc["fid"]["feature_network"] and m["fid"]["n_generated"] >= 10_000
-    assert m["fid"]["value"] < dc["fid"]["value"]
-    assert m["prc"]["precision"] > dc["prc"]["precision"]                 # sharper; recall: see above
+    assert m["prc"]["precision"] > dc["prc"]["precision"]
     assert pro["config"]["img_resolution"] == 32 and pro["step"] >= progan_full_steps(pro["config"])
     card = (shipped_models()["progan-fashion"][0] / "card.md").read_text()
     assert "## Growth strip" in card and (shipped_models()["progan-fashion"][0] / "growth.png").is_file()
     assert api.load("progan-fashion").G.reached_resolutions() == [4, 8, 16, 32]
+
+
+def test_dcgan_fashion_bars():
+    """#16 point 2: dcgan-fashion reaches at least stylegan-fashion's FID and recall >= 0.30, with
+    DCGAN's own nets (nn/conv.py, the family's default width 64), longer training and EMA."""
+    dc = checkpoint.read_config(shipped_models()["dcgan-fashion"][0])
+    style = checkpoint.read_config(shipped_models()["stylegan-fashion"][0])["metrics"]
+    m = dc["metrics"]
+    assert m["fid"]["feature_network"] == style["fid"]["feature_network"]          # same yardstick
+    assert m["fid"]["n_generated"] >= 10_000 and m["prc"]["n_generated"] >= 10_000
+    assert m["fid"]["value"] <= style["fid"]["value"] and m["prc"]["recall"] >= 0.30
+    assert dc["family"] == "dcgan" and dc["config"]["width"] == 64 and dc["train"]["ema"]
 
 
 def progan_full_steps(cfg: dict) -> int:
