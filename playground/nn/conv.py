@@ -4,8 +4,9 @@ G: a transposed-conv projection of z to a start_res x start_res map, then fracti
 (transposed) convs doubling the size; BatchNorm + ReLU, Tanh out; no pooling, no FC hidden layers.
 D: strided convs halving the size, LeakyReLU(0.2); a final conv over the whole map gives one
 score (`minibatch_std=True`: after the minibatch standard deviation channel of nn/minibatch.py,
-so the score can see a batch that lacks variety). `norm` chooses BatchNorm (DCGAN), LayerNorm (WGAN-GP: BatchNorm would couple the samples
-that the per-sample gradient penalty treats independently) or none.
+so the score can see a batch that lacks variety). `norm` chooses BatchNorm (DCGAN), LayerNorm
+(WGAN-GP: BatchNorm would couple the samples that the per-sample gradient penalty treats
+independently) or none.
 """
 
 import torch
