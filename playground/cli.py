@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="mixed precision for the forward passes (fp16: GPU only, with loss scaling)")
     t.add_argument("--compile", action="store_true", help="torch.compile the nets the family allows")
     t.add_argument("--clip-grad", type=float, default=0.0, help="clip each net's gradient norm (0 = off)")
+    t.add_argument("--keep-checkpoints", action="store_true",
+                   help="also keep each checkpoint's weights and config in OUT/steps/STEP, to evaluate and pick from")
 
     s = sub.add_parser("sample", help="sample images from a model")
     s.add_argument("model")
@@ -179,7 +181,7 @@ def _cmd_train(a) -> int:
         deterministic=a.deterministic, data_dir=a.data_dir, allow_download=a.download,
         command=_launcher() + shlex.join(sys.argv[1:] if a.argv is None else a.argv),
         threads=a.threads, fp16_weights=a.fp16_weights, precision=a.precision, compile=a.compile,
-        clip_grad=a.clip_grad)
+        clip_grad=a.clip_grad, keep_checkpoints=a.keep_checkpoints)
     try:
         return _print_events(api.train(spec))
     finally:

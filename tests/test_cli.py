@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import numpy as np
+import torch
 import pytest
 from PIL import Image
 
@@ -107,3 +108,29 @@ def test_loadtest_serves_concurrent_clients_without_errors():
     assert res["route"].startswith("direct POST")            # /generate is served without the queue
     assert 0 < res["p50_ms"] <= res["p95_ms"] <= res["max_ms"]
     assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95) == 10 and percentile([5], 50) == 5
+
+
+def test_keep_checkpoints_leaves_every_step_loadable(idx_dir, tmp_path):
+    """--keep-checkpoints: each checkpoint's weights + config stay in OUT/steps/STEP, each the
+    weights of that step (not the last), each samples like a model folder."""
+    import json
+
+    from playground import checkpoint
+
+    out = tmp_path / "run"
+    assert main(["train", "cgan", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "6",
+                 "--batch-size", "8", "--ckpt-every", "2", "--out", str(out), "--no-tensorboard",
+                 "--keep-checkpoints"]) == 0
+    kept = sorted(p.name for p in (out / "steps").iterdir())
+    assert kept == ["0000002", "0000004", "0000006"]
+    states = {}
+    for name in kept:
+        d = out / "steps" / name
+        assert json.loads((d / "config.json").read_text())["step"] == int(name)
+        assert sorted(p.name for p in d.iterdir()) == ["config.json", "model.safetensors"]
+        states[name] = checkpoint.load_model_state(d)
+    last = checkpoint.load_model_state(out)
+    assert all(torch.equal(states["0000006"][k], last[k]) for k in last)
+    assert any(not torch.equal(states["0000002"][k], last[k]) for k in last)
+    assert main(["sample", str(out / "steps" / "0000004"), "--n", "4", "--out", str(tmp_path / "k.png")]) == 0
+    assert "keep_checkpoints" not in json.loads((out / "config.json").read_text())["train"]

@@ -70,6 +70,7 @@ class TrainSpec:
     compile: bool = False               # torch.compile the nets the family allows (family.compilable)
     clip_grad: float = 0.0              # clip each net's gradient norm (0 = off)
     diagnose_window: int = 500          # steps a health signal must hold before it is diagnosed
+    keep_checkpoints: bool = False      # also copy each checkpoint's weights + config to out/steps/STEP
 
 
 @dataclass
@@ -164,10 +165,13 @@ def _save(spec: TrainSpec, family, ctx: StepContext, ema, ds_name: str) -> str:
             "seed": spec.seed, "command": spec.command, "history": history,
             "world_size": ctx.dist.world, "batchnorm": _batchnorm_mode(ctx),
             "train": {k: v for k, v in dataclasses.asdict(spec).items()
-                      if k not in ("out", "resume", "command", "device", "threads", "max_resolution")}}
+                      if k not in ("out", "resume", "command", "device", "threads", "max_resolution",
+                                 "keep_checkpoints")}}
     checkpoint.save(spec.out, family=family.name, config=dataclasses.asdict(ctx.cfg),
                     model_state=G.state_dict(), step=ctx.step, meta=meta,
                     trainer_state=_trainer_state(ctx, ema), half=spec.fp16_weights)
+    if spec.keep_checkpoints:
+        checkpoint.keep_copy(spec.out, ctx.step)
     return str(spec.out)
 
 

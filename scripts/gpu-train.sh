@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Run ON a lent GPU machine (after scripts/gpu-prepare.sh), in one call:
+#   run(command="bash scripts/gpu-train.sh scripts/gpu-jobs.txt", carry=[".gpu"], timeout_s=580)
+# Trains every run listed in the jobs file (one per line: NAME[:CAP_MB], then `train` arguments
+# without --out/--device) at the same time on the one GPU, each for BUDGET_S seconds at most, keeping every
+# checkpoint (--keep-checkpoints); the cuda-marked tests run alongside. Back under $OUT: NAME.tar per
+# run (its last kept checkpoints, weights + config, at most CAP_MB: 8 files and 64 MiB come back) and logs.tar.gz (each run's
+# log, the tests' log, GPU utilisation). Pick a checkpoint with `eval`, here, on the CPU.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${1:?usage: gpu-train.sh JOBS_FILE}
+OUT=${OUT:-/tmp/gpu-out}; W=${WORK:-/tmp/gpu-runs}; DEVICE=${DEVICE:-cuda}; CAP_MB=${CAP_MB:-9}
+mkdir -p "$OUT" "$W"; names=(); caps=(); pids=()
+if [ -d .gpu/whl ] && ! python3 -c "import torch_fidelity" 2>/dev/null; then
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .gpu/whl/*.whl || exit 1
+fi
+export PYTHONPATH=/tmp/site:$PWD PLAYGROUND_FASHION_DIR=${PLAYGROUND_FASHION_DIR:-$PWD/.gpu/fashion} PYTHONUNBUFFERED=1
+export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1
+{ nvidia-smi -L; python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())"; } > "$W/device.txt" 2>&1
+if [ "$DEVICE" = cuda ]; then
+    nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 15 > "$W/gpu-util.log" 2>&1 &
+    util=$!
+    timeout 450 python3 -m pytest -v --tb=short -m cuda tests/test_cuda.py -p no:cacheprovider > "$W/cuda-tests.log" 2>&1 &
+    pids+=($!)
+fi
+while read -r job args; do
+    [[ -z "$job" || "$job" == \#* ]] && continue
+    name=${job%%:*}; names+=("$name"); caps+=("$( [[ $job == *:* ]] && echo "${job#*:}" || echo "$CAP_MB")")
+    # shellcheck disable=SC2086  # the arguments are words
+    timeout "${BUDGET_S:-420}" python3 -m playground train $args --device "$DEVICE" --keep-checkpoints \
+        --no-tensorboard --out "$W/$name" > "$W/$name.log" 2>&1 &
+    pids+=($!)
+done < "$JOBS"
+wait "${pids[@]}"
+[ -n "${util:-}" ] && kill "$util"
+for i in "${!names[@]}"; do
+    name=${names[$i]}
+    [ -d "$W/$name/steps" ] || continue
+    each=$(du -k "$(ls -d "$W/$name"/steps/* | tail -1)" | cut -f1)
+    keep=$(( caps[i] * 1024 / (each + 1) )); [ "$keep" -ge 1 ] || keep=1
+    (cd "$W/$name" && ls -d steps/* | tail -n "$keep" | tar -cf "$OUT/$name.tar" -T -)
+done
+tar -czf "$OUT/logs.tar.gz" -C "$W" $(cd "$W" && ls *.log device.txt 2>/dev/null)
+ls -la "$OUT"
