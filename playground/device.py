@@ -1,5 +1,7 @@
 """Device choice: CUDA when available, else MPS, else CPU."""
 
+import contextlib
+
 import torch
 
 from .errors import PlaygroundError
@@ -32,3 +34,16 @@ def pick_device(requested: str | None = None) -> torch.device:
     if requested not in ("cpu", "cuda", "mps"):
         raise PlaygroundError(f"unknown device {requested!r}: use cpu, cuda, mps or auto")
     return torch.device(requested)
+
+
+@contextlib.contextmanager
+def exact_fp32():
+    """Full fp32 in CUDA matmuls and convolutions for the duration (no TF32: cuDNN uses it by
+    default, and a GPU training run turns it on for matmuls), so a seed served in fp32 draws the
+    same image on the GPU as on the CPU. The process-wide flags are restored afterwards."""
+    mm, conv = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = mm, conv

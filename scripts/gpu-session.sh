@@ -9,6 +9,7 @@ export PYTHONPATH=/tmp/site:$PWD PLAYGROUND_FASHION_DIR=$PWD/.gpu/fashion
 export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
 nvidia-smi -L | tee "$OUT/device.txt"
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name(0))" | tee -a "$OUT/device.txt"
-timeout 300 python3 -m pytest -q -m cuda tests/test_cuda.py -p no:cacheprovider -x 2>&1 | tail -60 | tee "$OUT/cuda-tests.log"
+# not tedigan: its sentence encoder (88 MB of weights) cannot travel to the lent machine (64 MiB)
+timeout 300 python3 -m pytest -q -m cuda tests/test_cuda.py -k "not tedigan" -p no:cacheprovider -x 2>&1 | tail -60 | tee "$OUT/cuda-tests.log"
 timeout 240 python3 -m playground bench --device cuda --only train,families,bf16,sample --json "$OUT/bench-cuda.json" 2>&1 \
     | tee "$OUT/bench-cuda.log"

@@ -20,7 +20,8 @@ export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1
 if [ "$DEVICE" = cuda ]; then
     nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 15 > "$W/gpu-util.log" 2>&1 &
     util=$!
-    timeout 450 python3 -m pytest -v --tb=short -m cuda tests/test_cuda.py -p no:cacheprovider > "$W/cuda-tests.log" 2>&1 &
+    # not tedigan: its sentence encoder (88 MB of weights) cannot travel to the lent machine (64 MiB)
+    timeout 450 python3 -m pytest -v --tb=short -m cuda tests/test_cuda.py -k "not tedigan" -p no:cacheprovider > "$W/cuda-tests.log" 2>&1 &
     pids+=($!)
 fi
 while read -r job args; do

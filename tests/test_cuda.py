@@ -64,13 +64,19 @@ def test_train_step_makes_no_host_sync(family, monkeypatch):
 
 
 def test_sampling_on_gpu_matches_cpu():
+    """A model the GPU serves in fp32 (stylegan-fashion fails the bf16 check) draws the CPU's
+    images: exact fp32, no TF32, even after a GPU training run in this process turned TF32 on.
+    (cgan-fashion passes the bf16 check, so its GPU images are bf16's: test_bf16_inference_where_it_holds.)"""
     from playground.capabilities.sampling import generate, latents
     from playground.loading import load_model
 
-    cpu, gpu = load_model("cgan-fashion"), load_model("cgan-fashion", "cuda")
-    z, c = latents(cpu, 16, seed=4), torch.arange(16) % 10
-    a, b = generate(cpu, z, c), generate(gpu, z, c)
+    _run("dcgan")                               # sets the trainer's GPU flags (TF32) process-wide
+    cpu, gpu = load_model("stylegan-fashion"), load_model("stylegan-fashion", "cuda")
+    z = latents(cpu, 16, seed=4)
+    a, b = generate(cpu, z, None), generate(gpu, z, None)
+    assert not gpu.inference["bf16"]["bf16_ok"]
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 2
+    assert torch.backends.cuda.matmul.allow_tf32                 # the flags are restored after
     assert next(cpu.G.parameters()).device.type == "cpu"
 
 

@@ -144,6 +144,25 @@ def test_update_clips_the_gradient_norm():
         Updater(opts, Dist(), Precision("fp32", "cpu"), clip_grad=-1)
 
 
+def test_fp16_overflow_is_a_skipped_step_not_a_health_reading():
+    """Loss scaling starts at 2^16 and overflows on a GAN's first steps by design: GradScaler skips
+    that step and lowers its scale. The inf norm of the scaled gradients must not reach the health
+    signals (the divergence check stopped every fp16 run at step 1 on the GPU). The scaler runs on
+    the CPU here; the overflow is forced by a loss whose scaled gradient exceeds fp32's range."""
+    G, D, opts = _pair()
+    update = Updater(opts, Dist(), Precision("fp16", "cpu"))
+    update.measure = True
+    before = [p.clone() for p in D.parameters()]
+    update("D", 1e34 * D(torch.ones(5, 4)).sum())         # x 65536: inf gradients
+    assert update.take_grad_norms() == {}
+    assert all(torch.equal(a, b) for a, b in zip(before, D.parameters()))          # the step was skipped
+    assert update.scalers["D"].get_scale() < 2.0 ** 16                              # and the scale lowered
+    update("D", D(torch.ones(5, 4)).sum())
+    norms = update.take_grad_norms()
+    assert set(norms) == {"health/grad_norm_D"} and torch.isfinite(norms["health/grad_norm_D"])
+    assert not all(torch.equal(a, b) for a, b in zip(before, D.parameters()))     # this one stepped
+
+
 def test_precision_choices():
     cpu = torch.device("cpu")
     with pytest.raises(PlaygroundError, match="needs a GPU"):

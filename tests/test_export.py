@@ -87,3 +87,20 @@ def test_bf16_inference_check_keeps_quality():
     style = measure(load_model("stylegan-fashion"), "cpu")
     assert not style["bf16_ok"] and style["max"] > 10
     assert type(autocast(load_model("cgan-fashion"))).__name__ == "nullcontext"   # CPU: fp32
+
+
+def test_exact_fp32_turns_tf32_off_then_restores_the_flags():
+    """What the GPU's fp32 inference runs under (the flags are plain settings on a CPU machine too)."""
+    from playground.device import exact_fp32
+
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        with exact_fp32():
+            assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
+        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+        with pytest.raises(RuntimeError), exact_fp32():
+            raise RuntimeError("a failed render")
+        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved

@@ -15,6 +15,7 @@ import contextlib
 import numpy as np
 import torch
 
+from ..device import exact_fp32
 from ..families.protocol import Kind
 from ..imaging import to_uint8
 from ..loading import LoadedModel
@@ -49,11 +50,13 @@ def measure(model: LoadedModel, device_type: str | None = None) -> dict:
 
 
 def autocast(model: LoadedModel):
-    """bf16 autocast for this model's inference when it is on a GPU and the check passed."""
+    """bf16 autocast for this model's inference when it is on a GPU and the check passed; else, on
+    a GPU, exact fp32 (no TF32), the CPU's images."""
     if next(model.G.parameters()).device.type != "cuda":
         return contextlib.nullcontext()
     if "bf16" not in model.inference:
-        model.inference["bf16"] = measure(model)
+        with exact_fp32():
+            model.inference["bf16"] = measure(model)
     if not model.inference["bf16"]["bf16_ok"]:
-        return contextlib.nullcontext()
+        return exact_fp32()
     return torch.autocast("cuda", dtype=torch.bfloat16)

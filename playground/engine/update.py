@@ -97,8 +97,14 @@ class Updater:
         self.counts[name] += 1
 
     def take_grad_norms(self) -> dict[str, torch.Tensor]:
-        """`health/grad_norm_<net>` of the last measured step's updates (then forgotten)."""
-        out = {f"{PREFIX}grad_norm_{k}": v for k, v in self._norms.items()}
+        """`health/grad_norm_<net>` of the last measured step's updates (then forgotten).
+
+        Under fp16 loss scaling an inf/NaN norm is an overflow of the scaled gradients, not a
+        diverging run: GradScaler skipped that step and lowered its scale (it starts at 2^16 and
+        overflows on the first steps by design), so the norm is left out, not reported as health.
+        Deciding that reads the norm on the host: this runs only on the steps that log."""
+        out = {f"{PREFIX}grad_norm_{k}": v for k, v in self._norms.items()
+               if self.scalers[k] is None or bool(torch.isfinite(v))}
         self._norms = {}
         return out
 
