@@ -7,10 +7,13 @@ Every command goes through `playground.api`; user errors print one line and exit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .errors import PlaygroundError
@@ -182,10 +185,36 @@ def _cmd_train(a) -> int:
         command=_launcher() + shlex.join(sys.argv[1:] if a.argv is None else a.argv),
         threads=a.threads, fp16_weights=a.fp16_weights, precision=a.precision, compile=a.compile,
         clip_grad=a.clip_grad, keep_checkpoints=a.keep_checkpoints)
+    stop = threading.Event()
     try:
-        return _print_events(api.train(spec))
+        with _stop_on_signals(stop):
+            return _print_events(api.train(spec, stop))
     finally:
         api.end_distributed()
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event):
+    """SIGTERM (`timeout`, a job scheduler, a lent machine's limit) or Ctrl-C ends a training run
+    after the step in hand, with a checkpoint of it, instead of losing the steps since the last one.
+    A second signal quits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print(f"{signal.Signals(signum).name}: stopping after this step, with a checkpoint "
+              "(signal again to quit now)", file=sys.stderr, flush=True)
+
+    old = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
 
 
 def _launcher() -> str:

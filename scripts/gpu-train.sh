@@ -28,7 +28,7 @@ while read -r job args; do
     [[ -z "$job" || "$job" == \#* ]] && continue
     name=${job%%:*}; names+=("$name"); caps+=("$( [[ $job == *:* ]] && echo "${job#*:}" || echo "$CAP_MB")")
     # shellcheck disable=SC2086  # the arguments are words
-    timeout "${BUDGET_S:-420}" python3 -m playground train $args --device "$DEVICE" --keep-checkpoints \
+    timeout -k 30 "${BUDGET_S:-420}" python3 -m playground train $args --device "$DEVICE" --keep-checkpoints \
         --no-tensorboard --out "$W/$name" > "$W/$name.log" 2>&1 &
     pids+=($!)
 done < "$JOBS"

@@ -134,3 +134,30 @@ def test_keep_checkpoints_leaves_every_step_loadable(idx_dir, tmp_path):
     assert any(not torch.equal(states["0000002"][k], last[k]) for k in last)
     assert main(["sample", str(out / "steps" / "0000004"), "--n", "4", "--out", str(tmp_path / "k.png")]) == 0
     assert "keep_checkpoints" not in json.loads((out / "config.json").read_text())["train"]
+
+
+def test_sigterm_stops_training_with_a_checkpoint_of_the_last_step(idx_dir, tmp_path):
+    """`timeout` (or a scheduler) sends SIGTERM: the run ends after the step in hand and saves it,
+    so the steps since the last periodic checkpoint are not lost."""
+    import json
+    import os
+    import signal
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "playground", "train", "gan", "--dataset", "mnist", "--data-dir", str(idx_dir),
+           "--steps", "1000000", "--batch-size", "8", "--log-every", "1", "--ckpt-every", "1000000",
+           "--no-tensorboard", "--out", str(out)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    for line in p.stdout:                        # a few steps in, well before any periodic checkpoint
+        if line.startswith("step 5/"):
+            break
+    p.send_signal(signal.SIGTERM)
+    rest, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    assert "SIGTERM: stopping after this step" in err
+    last = [ln for ln in rest.splitlines() if ln.startswith("stopped at step")]
+    assert last, rest[-500:]
+    step = int(last[0].split()[3].rstrip(";"))
+    assert step >= 5 and json.loads((out / "config.json").read_text())["step"] == step
+    assert (out / "trainer_state.json").is_file()
