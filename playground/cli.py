@@ -168,6 +168,11 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("--device", default="cuda")
     rt.add_argument("--dry-run", action="store_true", help="print the commands only")
 
+    ad = sub.add_parser("adopt", help="make a kept checkpoint (train --keep-checkpoints) a model folder")
+    ad.add_argument("kept", help="OUT/steps/STEP")
+    ad.add_argument("dest", help="the model folder to write, e.g. checkpoints/NAME")
+    ad.add_argument("--provenance", required=True, help="where it was trained and why this step (the card says it)")
+
     k = sub.add_parser("card", help="rewrite a shipped model's card.md (and the README table)")
     k.add_argument("model", nargs="?", default=None, help="default: every shipped model")
     return p
@@ -449,6 +454,15 @@ def _cmd_retrain(a) -> int:
     return 0
 
 
+def _cmd_adopt(a) -> int:
+    from .checkpoint import read_config
+    from .retrain import adopt
+
+    dest = adopt(a.kept, a.dest, a.provenance)
+    print(f"wrote {dest}: its command replays step {read_config(dest)['step']}; measure it with eval --write-card")
+    return 0
+
+
 def _cmd_export(a) -> int:
     from . import api
 
@@ -462,7 +476,7 @@ COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summ
             "eval": _cmd_eval, "bench": _cmd_bench, "loadtest": _cmd_loadtest, "train-classifier": _cmd_train_classifier,
             "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix,
             "export": _cmd_export, "retrain": _cmd_retrain, "text": _cmd_text, "invert": _cmd_invert,
-            "edit": _cmd_edit}
+            "edit": _cmd_edit, "adopt": _cmd_adopt}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,8 @@ from pathlib import Path
 from . import checkpoint
 from .errors import PlaygroundError
 from .eval.run import metric_of
-from .registry import shipped_models
+from .families.protocol import Family
+from .registry import get_family, shipped_models
 
 PREFIX = ["python", "-m", "playground", "train"]
 DROPPED = {"--threads", "--device"}          # flags with one value that the replay sets itself
@@ -73,3 +74,26 @@ def plan(names: list[str] | None, out_root: str | Path, device: str) -> list[dic
         steps.append({"name": name, "train": [replay_argv(c, out_root / name, out_root, device) for c in commands],
                       "eval": ["eval", str(out_root / name), "--metrics", metrics, "--write-card"] if metrics else None})
     return steps
+
+
+def adopt(kept: str | Path, dest: str | Path, provenance: str) -> Path:
+    """Make a checkpoint that `train --keep-checkpoints` left in OUT/steps/STEP a model folder whose
+    recorded command replays it: `--steps` becomes the kept step, `--keep-checkpoints` goes, and
+    `provenance` (where and why: the card prints it) is recorded. Refused for a family whose
+    training depends on the run's length (CycleGAN's lr decay): there `--steps` is not a cut."""
+    meta = checkpoint.read_config(kept)
+    family: Family = get_family(meta["family"])
+    if family.fit_to_run is not Family.fit_to_run:      # the protocol's default: the config as it is
+        raise PlaygroundError(f"{family.name} training depends on --steps; a kept step is not that run cut short")
+    tokens = shlex.split(meta.get("command", ""))
+    if tokens[:4] != PREFIX or "--steps" not in tokens:
+        raise PlaygroundError(f"{kept}: no recorded training command with --steps")
+    if not provenance.strip():
+        raise PlaygroundError("say where the checkpoint comes from (provenance)")
+    tokens[tokens.index("--steps") + 1] = str(meta["step"])
+    tokens = [t for t in tokens if t != "--keep-checkpoints"]
+    dest = checkpoint.ensure_writable_dir(dest)
+    for name in (checkpoint.MODEL_FILE, checkpoint.CONFIG_FILE):
+        (dest / name).write_bytes((Path(kept) / name).read_bytes())
+    checkpoint.update_meta(dest, command=shlex.join(tokens), provenance=provenance.strip(), metrics={})
+    return dest

@@ -34,3 +34,40 @@ def test_dry_run_and_bad_names(tmp_path, capsys):
     assert not list(tmp_path.iterdir())                          # nothing trained
     with pytest.raises(PlaygroundError, match="not shipped models: nope"):
         plan(["nope"], tmp_path, "cuda")
+
+
+def test_adopt_makes_a_kept_step_a_model_whose_command_replays_it(idx_dir, tmp_path, capsys):
+    """`adopt`: a checkpoint kept at step 4 of a run given --steps 6 becomes a folder whose recorded
+    command says --steps 4; running that command gives the kept weights exactly (CPU, deterministic)."""
+    import shlex
+
+    import torch
+
+    from playground import checkpoint
+    from playground.cards import write_card
+
+    run = tmp_path / "run"
+    assert main(["train", "cgan", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "6", "--batch-size", "8",
+                 "--ckpt-every", "2", "--deterministic", "--no-tensorboard", "--keep-checkpoints", "--out", str(run)]) == 0
+    assert main(["adopt", str(run / "steps" / "0000004"), str(tmp_path / "m"), "--provenance", "a test run"]) == 0
+    meta = checkpoint.read_config(tmp_path / "m")
+    argv = shlex.split(meta["command"])
+    assert argv[argv.index("--steps") + 1] == "4" and "--keep-checkpoints" not in argv
+    assert meta["provenance"] == "a test run" and meta["metrics"] == {} and meta["step"] == 4
+    argv[argv.index("--out") + 1] = str(tmp_path / "replay")
+    assert main(argv[3:]) == 0
+    kept, replay = checkpoint.load_model_state(tmp_path / "m"), checkpoint.load_model_state(tmp_path / "replay")
+    assert all(torch.equal(kept[k], replay[k]) for k in kept)
+    assert "- provenance: a test run" in write_card(str(tmp_path / "m")).read_text()
+    assert main(["adopt", str(run / "steps" / "0000004"), str(tmp_path / "m2"), "--provenance", " "]) == 2
+    assert "error: say where the checkpoint comes from" in capsys.readouterr().err
+    assert not (tmp_path / "m2").exists()
+
+
+def test_adopt_refuses_a_family_whose_training_depends_on_the_run_length(tmp_path, capsys):
+    from playground import checkpoint
+
+    checkpoint.save(tmp_path / "k", family="cyclegan", config={}, model_state={}, step=2,
+                    meta={"command": "python -m playground train cyclegan --steps 9 --out x"})
+    assert main(["adopt", str(tmp_path / "k"), str(tmp_path / "m"), "--provenance", "p"]) == 2
+    assert "cyclegan training depends on --steps" in capsys.readouterr().err and not (tmp_path / "m").exists()

@@ -128,15 +128,22 @@ def test_progan_bars():
     assert api.load("progan-fashion").G.reached_resolutions() == [4, 8, 16, 32]
 
 
+# #16 point 2's bar for the unconditional models: "at least the FID of today's stylegan-fashion
+# (227 in the project's feature space)", the 9000-step stylegan-fashion's measured 227.2838 when the
+# issue was filed (stylegan-fashion has since been retrained: its own card has its own figure).
+ISSUE16_FID_BAR = 227.2838
+
+
 def test_dcgan_fashion_bars():
-    """#16 point 2: dcgan-fashion reaches at least stylegan-fashion's FID and recall >= 0.30, with
-    DCGAN's own nets (nn/conv.py, the family's default width 64), longer training and EMA."""
+    """#16 point 2: dcgan-fashion reaches the issue's FID bar (stylegan-fashion's FID when it was
+    filed) and recall >= 0.30, with DCGAN's own nets (nn/conv.py, the family's default width 64),
+    longer training and EMA, on the yardstick stylegan-fashion is measured with."""
     dc = checkpoint.read_config(shipped_models()["dcgan-fashion"][0])
     style = checkpoint.read_config(shipped_models()["stylegan-fashion"][0])["metrics"]
     m = dc["metrics"]
     assert m["fid"]["feature_network"] == style["fid"]["feature_network"]          # same yardstick
     assert m["fid"]["n_generated"] >= 10_000 and m["prc"]["n_generated"] >= 10_000
-    assert m["fid"]["value"] <= style["fid"]["value"] and m["prc"]["recall"] >= 0.30
+    assert m["fid"]["value"] <= ISSUE16_FID_BAR and m["prc"]["recall"] >= 0.30
     assert dc["family"] == "dcgan" and dc["config"]["width"] == 64 and dc["train"]["ema"]
 
 
