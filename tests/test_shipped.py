@@ -147,6 +147,18 @@ def test_dcgan_fashion_bars():
     assert dc["family"] == "dcgan" and dc["config"]["width"] == 64 and dc["train"]["ema"]
 
 
+def test_wgan_gp_fashion_bars():
+    """#16 point 2: wgan-gp-fashion reaches the issue's FID bar and recall >= 0.30 with the notes'
+    architecture (WGAN-GP's LayerNorm critic, no BatchNorm in it), longer training and EMA."""
+    wg = checkpoint.read_config(shipped_models()["wgan-gp-fashion"][0])
+    dc = checkpoint.read_config(shipped_models()["dcgan-fashion"][0])["metrics"]
+    m = wg["metrics"]
+    assert m["fid"]["feature_network"] == dc["fid"]["feature_network"]             # same yardstick
+    assert m["fid"]["n_generated"] >= 10_000 and m["prc"]["n_generated"] >= 10_000
+    assert m["fid"]["value"] <= ISSUE16_FID_BAR and m["prc"]["recall"] >= 0.30
+    assert wg["family"] == "wgan-gp" and wg["config"]["critic_norm"] == "layer" and wg["train"]["ema"]
+
+
 def progan_full_steps(cfg: dict) -> int:
     from playground.families import progan
 
