@@ -134,29 +134,22 @@ def test_progan_bars():
 ISSUE16_FID_BAR = 227.2838
 
 
-def test_dcgan_fashion_bars():
-    """#16 point 2: dcgan-fashion reaches the issue's FID bar (stylegan-fashion's FID when it was
-    filed) and recall >= 0.30, with DCGAN's own nets (nn/conv.py, the family's default width 64),
-    longer training and EMA, on the yardstick stylegan-fashion is measured with."""
-    dc = checkpoint.read_config(shipped_models()["dcgan-fashion"][0])
+@pytest.mark.parametrize("name,family,architecture", [
+    ("dcgan-fashion", "dcgan", ("width", 64)),              # DCGAN's own nets, the family's default width
+    ("wgan-gp-fashion", "wgan-gp", ("critic_norm", "layer")),   # WGAN-GP's LayerNorm critic, no BatchNorm
+])
+def test_unconditional_fashion_bars(name, family, architecture):
+    """#16 point 2: the unconditional Fashion models reach the issue's FID bar (stylegan-fashion's
+    FID when it was filed) and recall >= 0.30 with the notes' architectures, longer training and EMA,
+    on the yardstick stylegan-fashion is measured with."""
+    meta = checkpoint.read_config(shipped_models()[name][0])
     style = checkpoint.read_config(shipped_models()["stylegan-fashion"][0])["metrics"]
-    m = dc["metrics"]
+    m = meta["metrics"]
     assert m["fid"]["feature_network"] == style["fid"]["feature_network"]          # same yardstick
     assert m["fid"]["n_generated"] >= 10_000 and m["prc"]["n_generated"] >= 10_000
     assert m["fid"]["value"] <= ISSUE16_FID_BAR and m["prc"]["recall"] >= 0.30
-    assert dc["family"] == "dcgan" and dc["config"]["width"] == 64 and dc["train"]["ema"]
-
-
-def test_wgan_gp_fashion_bars():
-    """#16 point 2: wgan-gp-fashion reaches the issue's FID bar and recall >= 0.30 with the notes'
-    architecture (WGAN-GP's LayerNorm critic, no BatchNorm in it), longer training and EMA."""
-    wg = checkpoint.read_config(shipped_models()["wgan-gp-fashion"][0])
-    dc = checkpoint.read_config(shipped_models()["dcgan-fashion"][0])["metrics"]
-    m = wg["metrics"]
-    assert m["fid"]["feature_network"] == dc["fid"]["feature_network"]             # same yardstick
-    assert m["fid"]["n_generated"] >= 10_000 and m["prc"]["n_generated"] >= 10_000
-    assert m["fid"]["value"] <= ISSUE16_FID_BAR and m["prc"]["recall"] >= 0.30
-    assert wg["family"] == "wgan-gp" and wg["config"]["critic_norm"] == "layer" and wg["train"]["ema"]
+    key, value = architecture
+    assert meta["family"] == family and meta["config"][key] == value and meta["train"]["ema"]
 
 
 def progan_full_steps(cfg: dict) -> int:
