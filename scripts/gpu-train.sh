@@ -2,10 +2,11 @@
 # Run ON a lent GPU machine (after scripts/gpu-prepare.sh), in one call:
 #   run(command="bash scripts/gpu-train.sh scripts/gpu-jobs.txt", carry=[".gpu"], timeout_s=580)
 # Trains every run listed in the jobs file (one per line: NAME[:CAP_MB], then `train` arguments
-# without --out/--device) at the same time on the one GPU, each for BUDGET_S seconds at most, keeping every
-# checkpoint (--keep-checkpoints); the cuda-marked tests run alongside. Back under $OUT: NAME.tar per
-# run (its last kept checkpoints, weights + config, at most CAP_MB: 8 files and 64 MiB come back) and logs.tar.gz (each run's
-# log, the tests' log, GPU utilisation). Pick a checkpoint with `eval`, here, on the CPU.
+# without --out/--device) at the same time on the one GPU, each for BUDGET_S seconds at most (then
+# SIGTERM: the step in hand is saved), keeping every checkpoint (--keep-checkpoints); the
+# cuda-marked tests run alongside. Back under $OUT: NAME.tar per run (its last kept checkpoints,
+# weights + config, at most CAP_MB: 8 files and 64 MiB come back) and logs.tar.gz (each run's log,
+# the tests' log, GPU utilisation). Pick a checkpoint with `eval` here, then `adopt` it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:?usage: gpu-train.sh JOBS_FILE}
