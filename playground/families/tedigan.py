@@ -103,9 +103,11 @@ def build_generator(cfg: Config) -> TextGuidedGenerator:
 
 
 def build(cfg: Config) -> dict:
-    """For training: the three new modules fresh, the StyleGAN's weights from the base checkpoint."""
-    G = build_generator(cfg)
-    path, _ = _base_meta(cfg.base)
+    """For training: the three new modules fresh, the StyleGAN's weights from the base checkpoint.
+    The frozen G's architecture is the base's, whatever `cfg` says (a default Config names the
+    shipped base but not its sizes)."""
+    path, meta = _base_meta(cfg.base)
+    G = build_generator(dataclasses.replace(cfg, **{k: meta["config"][k] for k in BASE_FIELDS}))
     checkpoint.load_into(G.style, checkpoint.load_model_state(path), f"{cfg.base} (the base StyleGAN)")
     for p in G.style.parameters():
         p.requires_grad_(False)
