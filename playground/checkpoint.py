@@ -133,15 +133,19 @@ def save(
     return out
 
 
-def keep_copy(ckpt_dir: str | Path, step: int) -> Path:
-    """Copy a checkpoint's inference part (weights + config) to `ckpt_dir/steps/STEP`, so that a
-    long run leaves every checkpoint behind to evaluate and pick from (`train --keep-checkpoints`)."""
-    src = Path(ckpt_dir)
-    dest = ensure_writable_dir(src / "steps" / f"{int(step):07d}")
+def copy_inference(src: str | Path, dest: str | Path) -> Path:
+    """Copy a checkpoint's inference part (weights + config, no trainer state) to `dest`."""
+    src, dest = Path(src), ensure_writable_dir(dest)
     for name in (MODEL_FILE, CONFIG_FILE):
         data = (src / name).read_bytes()
         _atomic_write(dest / name, lambda tmp, data=data: Path(tmp).write_bytes(data))
     return dest
+
+
+def keep_copy(ckpt_dir: str | Path, step: int) -> Path:
+    """Copy a checkpoint's inference part to `ckpt_dir/steps/STEP`, so that a long run leaves every
+    checkpoint behind to evaluate and pick from (`train --keep-checkpoints`)."""
+    return copy_inference(ckpt_dir, Path(ckpt_dir) / "steps" / f"{int(step):07d}")
 
 
 def read_config(ckpt_dir: str | Path) -> dict:

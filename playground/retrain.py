@@ -92,8 +92,6 @@ def adopt(kept: str | Path, dest: str | Path, provenance: str) -> Path:
         raise PlaygroundError("say where the checkpoint comes from (provenance)")
     tokens[tokens.index("--steps") + 1] = str(meta["step"])
     tokens = [t for t in tokens if t != "--keep-checkpoints"]
-    dest = checkpoint.ensure_writable_dir(dest)
-    for name in (checkpoint.MODEL_FILE, checkpoint.CONFIG_FILE):
-        (dest / name).write_bytes((Path(kept) / name).read_bytes())
+    dest = checkpoint.copy_inference(kept, dest)
     checkpoint.update_meta(dest, command=shlex.join(tokens), provenance=provenance.strip(), metrics={})
     return dest
