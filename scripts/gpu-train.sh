@@ -7,6 +7,8 @@
 # cuda-marked tests run alongside. Back under $OUT: NAME.tar per run (its last kept checkpoints,
 # weights + config, at most CAP_MB: 8 files and 64 MiB come back) and logs.tar.gz (each run's log,
 # the tests' log, GPU utilisation). Pick a checkpoint with `eval` here, then `adopt` it.
+# CUDA_TESTS=0 skips the tests; BENCH_S=N runs `bench --device cuda` for at most N s after training.
+# Called again on the same (still warm) machine, each run resumes from where SIGTERM saved it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:?usage: gpu-train.sh JOBS_FILE}
@@ -22,18 +24,23 @@ if [ "$DEVICE" = cuda ]; then
     nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 15 > "$W/gpu-util.log" 2>&1 &
     util=$!
     # not tedigan: its sentence encoder (88 MB of weights) cannot travel to the lent machine (64 MiB)
-    timeout 450 python3 -m pytest -v --tb=short -m cuda tests/test_cuda.py -k "not tedigan" -p no:cacheprovider > "$W/cuda-tests.log" 2>&1 &
-    pids+=($!)
+    [ "${CUDA_TESTS:-1}" = 1 ] && timeout 450 python3 -m pytest -v --tb=short -m cuda tests/test_cuda.py -k "not tedigan" -p no:cacheprovider > "$W/cuda-tests.log" 2>&1 &
+    [ "${CUDA_TESTS:-1}" = 1 ] && pids+=($!)
 fi
 while read -r job args; do
     [[ -z "$job" || "$job" == \#* ]] && continue
     name=${job%%:*}; names+=("$name"); caps+=("$( [[ $job == *:* ]] && echo "${job#*:}" || echo "$CAP_MB")")
+    resume=(); [ -f "$W/$name/trainer_state.json" ] && resume=(--resume "$W/$name")
     # shellcheck disable=SC2086  # the arguments are words
     timeout -k 30 "${BUDGET_S:-420}" python3 -m playground train $args --device "$DEVICE" --keep-checkpoints \
-        --no-tensorboard --out "$W/$name" > "$W/$name.log" 2>&1 &
+        --no-tensorboard --out "$W/$name" "${resume[@]}" >> "$W/$name.log" 2>&1 &
     pids+=($!)
 done < "$JOBS"
 wait "${pids[@]}"
+if [ "${BENCH_S:-0}" -gt 0 ]; then      # not app/text: gradio and the sentence encoder are not there
+    timeout "$BENCH_S" python3 -m playground bench --device "$DEVICE" --only train,families,sample,bf16,fid,sr,mix \
+        --json "$OUT/bench.json" > "$W/bench.log" 2>&1
+fi
 [ -n "${util:-}" ] && kill "$util"
 for i in "${!names[@]}"; do
     name=${names[$i]}
