@@ -4,9 +4,10 @@
 # Trains every run listed in the jobs file (one per line: NAME[:CAP_MB], then `train` arguments
 # without --out/--device) at the same time on the one GPU, each for BUDGET_S seconds at most (then
 # SIGTERM: the step in hand is saved), keeping every checkpoint (--keep-checkpoints); the
-# cuda-marked tests run alongside. Back under $OUT: NAME.tar per run (its last kept checkpoints,
-# weights + config, at most CAP_MB: 8 files and 64 MiB come back) and logs.tar.gz (each run's log,
-# the tests' log, GPU utilisation). Pick a checkpoint with `eval` here, then `adopt` it.
+# cuda-marked tests run alongside. Back under $OUT: NAME.tar per run, at most CAP_MB (8 files of at
+# most 16 MiB come back): the run's resumable state when it fits (`train --resume` goes on here),
+# then its last kept checkpoints (weights + config); and logs.tar.gz (each run's log, the tests'
+# log, GPU utilisation). Pick a checkpoint with `eval` here, then `adopt` it.
 # CUDA_TESTS=0 skips the tests; BENCH_S=N runs `bench --device cuda` for at most N s after training.
 # Called again on the same (still warm) machine, each run resumes from where SIGTERM saved it.
 set -uo pipefail
@@ -45,9 +46,13 @@ fi
 for i in "${!names[@]}"; do
     name=${names[$i]}
     [ -d "$W/$name/steps" ] || continue
+    # the run's last state (D and the optimisers too: `train --resume` can go on here) when it fits
+    state=(config.json model.safetensors trainer_state.json trainer_state.safetensors)
+    state_k=$(cd "$W/$name" && du -kc "${state[@]}" 2>/dev/null | tail -1 | cut -f1)
+    left=$(( caps[i] * 1024 - state_k )); [ "$left" -gt 0 ] || { state=(); left=$(( caps[i] * 1024 )); }
     each=$(du -k "$(ls -d "$W/$name"/steps/* | tail -1)" | cut -f1)
-    keep=$(( caps[i] * 1024 / (each + 1) )); [ "$keep" -ge 1 ] || keep=1
-    (cd "$W/$name" && ls -d steps/* | tail -n "$keep" | tar -cf "$OUT/$name.tar" -T -)
+    keep=$(( left / (each + 1) )); [ "$keep" -ge 1 ] || keep=1
+    (cd "$W/$name" && { ls -d steps/* | tail -n "$keep"; ls "${state[@]}" 2>/dev/null; } | tar -cf "$OUT/$name.tar" -T -)
 done
 tar -czf "$OUT/logs.tar.gz" -C "$W" $(cd "$W" && ls *.log device.txt 2>/dev/null)
 ls -la "$OUT"
