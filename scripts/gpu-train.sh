@@ -25,8 +25,10 @@ if [ "$DEVICE" = cuda ]; then
     nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -l 15 > "$W/gpu-util.log" 2>&1 &
     util=$!
     # not tedigan: its sentence encoder (88 MB of weights) cannot travel to the lent machine (64 MiB)
-    [ "${CUDA_TESTS:-1}" = 1 ] && timeout 450 python3 -m pytest -v --tb=short -m cuda tests/test_cuda.py -k "not tedigan" -p no:cacheprovider > "$W/cuda-tests.log" 2>&1 &
-    [ "${CUDA_TESTS:-1}" = 1 ] && pids+=($!)
+    if [ "${CUDA_TESTS:-1}" = 1 ]; then
+        timeout 450 python3 -m pytest -v --tb=short -m cuda tests/test_cuda.py -k "not tedigan" -p no:cacheprovider > "$W/cuda-tests.log" 2>&1 &
+        pids+=($!)
+    fi
 fi
 while read -r job args; do
     [[ -z "$job" || "$job" == \#* ]] && continue
