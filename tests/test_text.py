@@ -102,19 +102,37 @@ def test_one_tedigan_step_is_finite_and_trains_only_the_new_modules():
 
     family = get_family("tedigan")
     ds = load_dataset("fashion", "test").subset(torch.arange(64))
-    cfg, ds = family.prepare_dataset(make_config(family, {"hidden": "32", "width": "8"}), ds)
+    cfg, ds = family.prepare_dataset(make_config(family, {"hidden": "32", "width": "8", "consistency_weight": "1"}), ds)
     cfg = fit_to_dataset(cfg, family, ds)
     nets = family.build(cfg)
     ctx = StepContext(nets=nets, opts=family.optimizers(cfg, nets), cfg=cfg, device=torch.device("cpu"),
                       sampler=BatchSampler(ds, 16, 0, "cpu"), gen=torch.Generator().manual_seed(0))
     before = copy.deepcopy(nets["G"].state_dict())
     out = family.train_step(ctx)
-    assert {"E/latent", "E/pixel", "E/feature", "T/nll", "M/contrastive"} <= set(out)
+    assert {"E/latent", "E/pixel", "E/feature", "T/nll", "M/contrastive", "T/consistency"} <= set(out)
     assert all(torch.isfinite(v) for v in out.values())
     after = nets["G"].state_dict()
     changed = {k.split(".")[0] for k in after if not torch.equal(before[k], after[k])}
     assert {"encoder", "text_map", "matcher"} <= changed and "style" not in changed   # the StyleGAN is frozen
     assert set(cfg.attribute_cuts) == set(captions.ATTRIBUTES)
+
+
+def test_text_consistency_moves_text_to_w_and_leaves_the_matcher_alone():
+    """The consistency term's gradient must reach text -> W (through G's images) but not the
+    matcher, whose weights it reads: otherwise the matcher learns to accept whatever text -> W draws."""
+    from playground.families import tedigan
+    from playground.nn.style import StyleGenerator
+    from playground.nn.text_guided import TextGuidedGenerator
+
+    torch.manual_seed(0)
+    G = TextGuidedGenerator(StyleGenerator(16, 16, 2, 1, 32, 8, 16, 28), text_dim=12, hidden=16, width=4)
+    e = torch.nn.functional.normalize(torch.randn(6, 12), dim=1)
+    mu, log_sigma = G.text_gaussian(e)
+    seen = torch.nn.functional.normalize(tedigan.frozen(G.matcher, G.synthesize(G.style.broadcast(mu))), dim=1)
+    tedigan.contrastive(seen, e, G.logit_scale.detach(), torch.eye(6, dtype=torch.bool)).backward()
+    assert all(p.grad is None for p in G.matcher.parameters())
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.text_map.parameters())
+    assert torch.equal(seen, torch.nn.functional.normalize(G.matcher(G.synthesize(G.style.broadcast(mu))), dim=1))
 
 
 def test_tedigan_refuses_data_it_has_no_words_for():

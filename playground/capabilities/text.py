@@ -81,7 +81,8 @@ def _prototypes() -> tuple[list[str], list[tuple[str, int]], torch.Tensor]:
                 texts.append(captions.article(t.format(c=c)))
                 meanings.append(("class", label))
     for attr, (lows, highs) in captions.COMPARATIVES["train"].items():
-        for tier, words in ((0, lows), (2, highs)):
+        adjectives = captions.ADJECTIVES["train"][attr]      # "make it darker" and "make it dark" alike
+        for tier, words in ((0, lows + adjectives[0]), (2, highs + adjectives[1])):
             for m in words:
                 for t in captions.INSTRUCTIONS["train"]["attr"]:
                     texts.append(t.format(m=m))

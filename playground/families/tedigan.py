@@ -13,6 +13,9 @@ copied into the checkpoint and frozen. One step trains TediGAN's three modules t
 - matcher (image -> sentence space): CLIP's contrastive loss against the frozen sentence
   encoder, with every image that fits a caption (same class, same stated attributes) counted as
   a positive. It scores images against text and guides edits (capabilities/text.py).
+- text consistency: images drawn from a sentence's Gaussian must be read as that sentence by
+  the matcher (its weights held fixed for this term, so only text -> W moves). Likelihood alone
+  puts a class's mean where that class's w's average, which need not be an image of the class.
 
 Captions come from text/captions.py: the label (real images) or the project classifier's
 prediction (generated ones) plus measured attribute terciles, in TRAIN phrasings only.
@@ -53,6 +56,7 @@ class Config(AdamConfig):
     feature_weight: float = 1.0      # classifier-feature (perceptual) term of the reconstruction
     text_weight: float = 0.1         # text -> W likelihood
     match_weight: float = 1.0        # contrastive image-text loss
+    consistency_weight: float = 0.0  # text samples read as their sentence by the (fixed) matcher; 0 = off
     truncation: float = 0.7          # spread of text samples: w = mu + truncation * sigma * z
     text_noise: float = 0.04         # per-dimension noise on sentence embeddings fed to text -> W (~0.8 cosine):
                                      # nearby sentences (unseen synonyms) must land near each other, not only the
@@ -152,6 +156,11 @@ def contrastive(img: torch.Tensor, txt: torch.Tensor, scale: torch.Tensor, posit
     return (t2i.mean() + i2t.mean()) / 2
 
 
+def frozen(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """module(x) with its weights held fixed: the gradient reaches x only."""
+    return torch.func.functional_call(module, {k: v.detach() for k, v in module.named_parameters()}, (x,))
+
+
 def gaussian_nll(target: torch.Tensor, mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
     return (0.5 * ((target - mu) * torch.exp(-log_sigma)) ** 2 + log_sigma).mean()
 
@@ -183,12 +192,22 @@ def train_step(ctx) -> dict:
     mu, log_sigma = G.text_gaussian(e_noisy)
     targets = torch.cat([ws_real.detach().mean(1), w])
     text_nll = gaussian_nll(targets, mu, log_sigma)
-    match = contrastive(G.match(images), e, G.logit_scale, captions.matches(caps, all_labels, tiers))
+    positive = captions.matches(caps, all_labels, tiers)
+    match = contrastive(G.match(images), e, G.logit_scale, positive)
 
     total = latent + pixel + cfg.feature_weight * feature + cfg.text_weight * text_nll + cfg.match_weight * match
+    logs = {}
+    if cfg.consistency_weight:
+        # on the real half (true labels; half the cost): caption i fits sample j when it fits
+        # the real image that sample j's caption describes
+        w_text = mu[:n] + cfg.truncation * log_sigma[:n].exp() * ctx.randn(n, mu.size(1))
+        seen = F.normalize(frozen(G.matcher, G.synthesize(S.broadcast(w_text))), dim=1)
+        consistency = contrastive(seen, e[:n], G.logit_scale.detach(), positive[:n, :n])
+        total = total + cfg.consistency_weight * consistency
+        logs["T/consistency"] = consistency.detach()
     ctx.update("G", total)
     return {"G/loss": total.detach(), "E/latent": latent.detach(), "E/pixel": pixel.detach(),
-            "E/feature": feature.detach(), "T/nll": text_nll.detach(), "M/contrastive": match.detach()}
+            "E/feature": feature.detach(), "T/nll": text_nll.detach(), "M/contrastive": match.detach(), **logs}
 
 
 PREVIEW_PROMPTS = tuple(captions.article(f"a {words[0]}") for words in captions.CLASS_WORDS["train"])

@@ -18,11 +18,19 @@ import torch
 
 # the dataset the words are written for, and its classes in label order
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-# names a person might use for each class
+# names a person might use for each class; the train lists are long on purpose: text -> W and the
+# matcher generalise to an unseen synonym from the spread of names they saw, not from two or three
 CLASS_WORDS = {
-    "train": [["t-shirt", "top", "tee"], ["pair of trousers", "trousers", "pants"], ["pullover", "sweater"],
-              ["dress", "gown"], ["coat", "jacket"], ["sandal", "open shoe"], ["shirt", "button-up shirt"],
-              ["sneaker", "running shoe"], ["bag", "handbag"], ["ankle boot", "boot"]],
+    "train": [["t-shirt", "top", "tee", "tank top", "polo top", "sleeveless top"],
+              ["pair of trousers", "trousers", "pants", "chinos", "leggings", "joggers"],
+              ["pullover", "sweater", "cardigan", "sweatshirt", "hoodie"],
+              ["dress", "gown", "evening dress", "maxi dress", "cocktail dress"],
+              ["coat", "jacket", "parka", "raincoat", "blazer"],
+              ["sandal", "open shoe", "heeled sandal", "slingback", "gladiator sandal"],
+              ["shirt", "button-up shirt", "work shirt", "flannel shirt", "oxford shirt"],
+              ["sneaker", "running shoe", "tennis shoe", "athletic shoe", "gym shoe"],
+              ["bag", "handbag", "shoulder bag", "satchel", "clutch"],
+              ["ankle boot", "boot", "hiking boot", "combat boot", "leather boot"]],
     "held_out": [["tshirt", "short-sleeved top"], ["slacks", "jeans"], ["jumper", "knitted sweater"],
                  ["frock", "summer dress"], ["overcoat", "winter jacket"], ["strappy sandal", "flip-flop"],
                  ["blouse", "collared shirt"], ["trainer", "sports shoe"], ["purse", "tote"],
@@ -42,8 +50,8 @@ ADJECTIVES = {
                  "pattern": (["solid", "unadorned"], ["decorated", "detailed"])},
 }
 COMPARATIVES = {
-    "train": {"shade": (["darker", "dimmer"], ["lighter", "paler"]),
-              "width": (["narrower", "slimmer"], ["wider", "broader"]),
+    "train": {"shade": (["darker", "dimmer", "deeper"], ["lighter", "paler", "whiter"]),
+              "width": (["narrower", "slimmer", "tighter"], ["wider", "broader", "fuller"]),
               "length": (["shorter", "lower"], ["longer", "taller"]),
               "pattern": (["plainer", "smoother"], ["more patterned", "more textured"])},
     "held_out": {"shade": (["blacker", "more dark"], ["brighter", "more light"]),
