@@ -130,26 +130,6 @@ def test_minibatch_std_lets_d_score_a_batch_without_variety():
         family.build(family.Config(arch="paper", d_minibatch_std=True))
 
 
-def test_self_conditioned_d_projects_on_the_code_for_fakes_and_on_qs_category_for_reals():
-    family, ctx = make_ctx("infogan", {"self_conditioned": "true", "width": 8})
-    D, Q, P = ctx.nets["D"], ctx.nets["Q"], ctx.nets["P"]
-    assert P.weight.shape == (10, D.feature_channels * 7 * 7) and not P.weight.any()   # starts unconditional
-    feats = D.features(torch.rand(4, 1, 28, 28) * 2 - 1)
-    with torch.no_grad():
-        P.weight.normal_()
-    k = torch.tensor([0, 1, 2, 3])
-    expect = D.head(feats).flatten() + (P.weight[k] * feats.flatten(1)).sum(1)
-    assert torch.allclose(infogan.score(ctx, feats, k), expect)
-    with torch.no_grad():
-        P.weight.zero_()
-    before = P.weight.clone()
-    scalars = family.train_step(ctx)
-    assert all(torch.isfinite(v) for v in scalars.values()) and not torch.equal(before, P.weight)
-    assert any(p is P.weight for p in ctx.opts["D"].param_groups[0]["params"])     # trained with D
-    _, plain = make_ctx("infogan", {"width": 8})
-    assert "P" not in plain.nets                                     # off by default: the checkpoints' layout
-
-
 def test_code_reaches_g():
     _, ctx = make_ctx("infogan", {})
     G = ctx.nets["G"].eval()

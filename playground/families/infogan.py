@@ -59,11 +59,6 @@ class Config(BaseConfig):
     # infogan-mnist, it does not stop the per-code collapse (a batch of ten codes already varies;
     # README, Diversity). False = the plain InfoGAN discriminator.
     d_minibatch_std: bool = False
-    # Self-conditioned D (Liu et al. 2020, "Diverse image generation via self-conditioned GANs"):
-    # D's score gains a projection term (Miyato & Koyama 2018) on a category, the code for fakes
-    # and Q's own (detached) category for real images, so D judges each category against that
-    # category's real images rather than against the whole data. Unsupervised: no label is read.
-    self_conditioned: bool = False
     supervised: bool = False
     lr_D: float = 2e-4
     lr_G: float = 1e-3
@@ -162,12 +157,8 @@ def build(cfg: Config) -> dict:
         D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch",
                               minibatch_std=cfg.d_minibatch_std)
         r0, _ = start_resolution(cfg.img_resolution)
-    nets = {"G": build_generator(cfg), "D": D, "Q": QHead(D.feature_channels, r0, cfg.n_cat, cfg.n_cont,
-                                                          min_logvar=cfg.min_logvar)}
-    if cfg.self_conditioned:             # one projection vector per category, over D's flattened features
-        nets["P"] = nn.Embedding(cfg.n_cat, D.feature_channels * r0 * r0)
-        nn.init.zeros_(nets["P"].weight)
-    return nets
+    return {"G": build_generator(cfg), "D": D, "Q": QHead(D.feature_channels, r0, cfg.n_cat, cfg.n_cont,
+                                                                   min_logvar=cfg.min_logvar)}
 
 
 def needs_labels(cfg: Config) -> bool:
@@ -175,11 +166,9 @@ def needs_labels(cfg: Config) -> bool:
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
-    """Q shares D's body and is trained with D, as in the original implementation (so is P, the
-    self-conditioned D's projection)."""
+    """Q shares D's body and is trained with D, as in the original implementation."""
     betas = (cfg.beta1, cfg.beta2)
-    d_params = [p for k in ("D", "Q", "P") if k in nets for p in nets[k].parameters()]
-    return {"D": torch.optim.Adam(d_params, lr=cfg.lr_D, betas=betas),
+    return {"D": torch.optim.Adam([*nets["D"].parameters(), *nets["Q"].parameters()], lr=cfg.lr_D, betas=betas),
             "G": torch.optim.Adam(nets["G"].parameters(), lr=cfg.lr_G, betas=betas)}
 
 
@@ -207,15 +196,6 @@ def cluster_information(Q, D, real, f_real, ctx) -> torch.Tensor:
     return losses.paired_mutual_information(p1, p2)
 
 
-def score(ctx, feats: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
-    """D's real/fake logit from its features; with a self-conditioned D, plus the projection of
-    the features on the category's vector."""
-    out = ctx.nets["D"].head(feats).flatten()
-    if "P" in ctx.nets:
-        out = out + (ctx.nets["P"](category) * feats.flatten(1)).sum(1)
-    return out
-
-
 def train_step(ctx) -> dict:
     cfg, G, D, Q = ctx.cfg, ctx.nets["G"], ctx.nets["D"], ctx.nets["Q"]
     real, labels = ctx.next_batch()
@@ -230,7 +210,7 @@ def train_step(ctx) -> dict:
 
     # G: fool D, and make (cat, cont) recoverable by Q from the fake
     feats = D.features(ctx.augment(fake))
-    adv = losses.g_nonsaturating(score(ctx, feats, cat))
+    adv = losses.g_nonsaturating(D.head(feats).flatten())
     info_g, _, _ = info_loss(Q, feats, cat, cont, cfg)
     if cfg.lambda_invariance:
         info_g = info_g + cfg.lambda_invariance * invariance_loss(Q, D, fake, cat, ctx)
@@ -244,8 +224,7 @@ def train_step(ctx) -> dict:
     # D and Q: tell real from fake, and recover the codes of the (detached) fake
     f_real = D.features(ctx.augment(real))
     f_fake = D.features(ctx.augment(fake.detach()))
-    real_cat = Q(f_real)[0].argmax(1).detach() if cfg.self_conditioned else None
-    d_loss = losses.d_bce(score(ctx, f_real, real_cat), score(ctx, f_fake, cat))
+    d_loss = losses.d_bce(D.head(f_real).flatten(), D.head(f_fake).flatten())
     info, ce, nll = info_loss(Q, f_fake, cat, cont, cfg)
     total = d_loss + info
     if cfg.lambda_invariance:
@@ -275,9 +254,6 @@ def describe(cfg: dict) -> list[str]:
                      "differ when their noise does, so the noise draws different styles")
     if cfg.get("d_minibatch_std"):
         lines.append("- minibatch standard deviation before D's score (ProGAN): a batch without variety looks fake")
-    if cfg.get("self_conditioned"):
-        lines.append("- self-conditioned D: a projection on the category (the code for fakes, Q's category for "
-                     "real images), so each category is judged against its own real images")
     if cfg.get("lambda_cluster"):
         lines.append(f"- clustering of real images (weight {cfg['lambda_cluster']}, IIC): Q's category for a real "
                      "image and for a re-styled copy must agree, be confident, and use every category equally")
