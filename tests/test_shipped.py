@@ -47,8 +47,11 @@ def test_card_numbers_are_reproducible(name):
         from playground.eval.run import ENTRIES
 
         got = api.evaluate(name, ["text"], seed=meta["metrics"]["text-class-acc"]["seed"])["metrics"]
+        # within 0.01 (3 of 300 edits, 10 of 1000 images, 2 of 200 inversions), not exactly: a
+        # sentence's embedding depends at float level on the batch it was first encoded in (padding),
+        # and an edit whose measured change is ~0 can flip with it (one edit did in a full test run)
         for entry in ENTRIES["text"]:
-            assert got[entry]["value"] == meta["metrics"][entry]["value"], (name, entry)
+            assert abs(got[entry]["value"] - meta["metrics"][entry]["value"]) <= 0.01, (name, entry, got[entry]["value"])
 
 
 @pytest.mark.parametrize("name,bar", [("cgan-mnist", 0.95), ("cgan-fashion", 0.85)])
