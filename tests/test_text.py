@@ -213,19 +213,31 @@ def test_an_edit_towards_dark_lowers_brightness_on_a_fixed_seed():
     assert sum(r["attributes_after"]["shade"] < r["attributes_before"]["shade"] for r in darker) >= 6
 
 
-def test_shade_edits_take_text_to_ws_step_and_shape_edits_the_matchers():
+def test_shade_edits_take_text_to_ws_step_and_shape_edits_the_matchers(monkeypatch):
     from playground.capabilities import text as text_cap
     from playground.loading import load_model
     from playground.text.encoder import text_encoder
 
     model = load_model(MODEL)
     G = text_cap._G(model)
-    ws0 = text_cap.seed_ws(model, 3).expand(2, -1, -1)
-    delta, plan = text_cap.edit_ws(G, ws0, text_encoder().encode(["make it lighter", "make it wider"]), steps=3)
-    assert [m.topic for m in plan.meanings] == ["shade", "width"]
-    assert torch.allclose(delta[0], text_cap.TEXT_STEP_SCALE * plan.text_step[0] * plan.mask[0])
-    assert plan.text_step[0].abs().sum() > 0
+    guided_rows = []
+    real_guided = text_cap.matcher_guided
+    monkeypatch.setattr(text_cap, "matcher_guided",
+                        lambda G, ws0, e, plan, steps: guided_rows.append(len(ws0)) or real_guided(G, ws0, e, plan, steps))
+    ws0 = text_cap.seed_ws(model, 3).expand(3, -1, -1)
+    e = text_encoder().encode(["make it lighter", "make it wider", "make it darker"])
+    delta, plan = text_cap.edit_ws(G, ws0, e, steps=3)
+    assert [m.topic for m in plan.meanings] == ["shade", "width", "shade"]
+    assert guided_rows == [1]                      # only the width edit is optimised
+    for i in (0, 2):
+        assert torch.allclose(delta[i], text_cap.TEXT_STEP_SCALE * plan.text_step[i] * plan.mask[i])
+        assert plan.text_step[i].abs().sum() > 0
     assert delta[1].abs().sum() > 0 and not (delta[1] * (1 - plan.mask[1])).any()   # only its layers move
+    # the width row alone gives the same change (Adam is per coordinate; the loss is a mean)
+    alone, _ = text_cap.edit_ws(G, ws0[1:2], e[1:2], steps=3)
+    assert torch.allclose(alone[0], delta[1], atol=1e-5)
+    text_cap.edit_ws(G, ws0[:1], e[:1], steps=3)   # all shade: no optimisation at all
+    assert guided_rows == [1, 1]
 
 
 def test_edit_of_an_uploaded_image(tmp_path):

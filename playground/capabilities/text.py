@@ -250,6 +250,11 @@ class EditPlan:
     text_step: torch.Tensor  # [N, w_dim] text -> W's mean of the target minus that of the source
     meanings: list
 
+    def rows(self, keep: torch.Tensor) -> "EditPlan":
+        """The plan for the images where the boolean [N] `keep` is true."""
+        return EditPlan(self.mask[keep], self.direction[keep], self.keep[keep], self.keep_weight[keep],
+                        self.text_step[keep], [m for m, k in zip(self.meanings, keep.tolist()) if k])
+
 
 def plan_edits(G, ws0: torch.Tensor, e: torch.Tensor) -> EditPlan:
     """Read each instruction (its nearest known phrase: an attribute and a direction, or a class)
@@ -288,10 +293,12 @@ def edit_ws(G, ws0: torch.Tensor, e: torch.Tensor, steps: int = EDIT_STEPS) -> t
     step for TEXT_STEP_TOPICS, else optimised so that the matcher's image change points along the
     text change, the image is still its class (attribute edits), the instruction itself scores
     higher, and W+ stays near."""
-    plan = plan_edits(G, ws0, e.to(ws0.device))
-    delta = matcher_guided(G, ws0, e.to(ws0.device), plan, steps)
-    by_text = torch.tensor([m.topic in TEXT_STEP_TOPICS for m in plan.meanings], device=ws0.device)
-    delta[by_text] = (TEXT_STEP_SCALE * plan.text_step[:, None, :] * plan.mask)[by_text]
+    e = e.to(ws0.device)
+    plan = plan_edits(G, ws0, e)
+    delta = TEXT_STEP_SCALE * plan.text_step[:, None, :] * plan.mask
+    guided = torch.tensor([m.topic not in TEXT_STEP_TOPICS for m in plan.meanings], device=ws0.device)
+    if guided.any():    # only these rows pay for the optimisation
+        delta[guided] = matcher_guided(G, ws0[guided], e[guided], plan.rows(guided), steps)
     return delta, plan
 
 

@@ -34,17 +34,19 @@ def class_accuracy(model: LoadedModel, n_per_class: int, seed: int) -> dict:
     dev, C = text._dev(G), text._classifier(str(text._dev(G)))
     rng, g = random.Random(seed), torch.Generator().manual_seed(seed)
     t = model.meta["config"].get("truncation", 0.7)
-    per_class, correct = {}, 0
+    per_class, per_word, correct = {}, {}, 0
     K = len(captions.CLASS_WORDS["held_out"])
     for k in range(K):
-        prompts = [captions.class_prompt(k, rng, "held_out") for _ in range(n_per_class)]
+        prompts, words = zip(*[captions.class_phrase(k, rng, "held_out") for _ in range(n_per_class)])
         z = torch.randn(n_per_class, G.z_dim, generator=g).to(dev)
-        pred = C(G(z, _encode(prompts, dev), t)).argmax(1)
-        hits = int((pred == k).sum())
-        per_class[captions.CLASS_WORDS["train"][k][0]] = round(hits / n_per_class, 4)
-        correct += hits
+        hit = (C(G(z, _encode(list(prompts), dev), t)).argmax(1) == k).tolist()
+        per_class[captions.CLASS_WORDS["train"][k][0]] = round(sum(hit) / n_per_class, 4)
+        for word in captions.CLASS_WORDS["held_out"][k]:
+            mine = [h for h, w in zip(hit, words) if w == word]
+            per_word[word] = round(sum(mine) / len(mine), 4) if mine else None
+        correct += sum(hit)
     return {"value": round(correct / (K * n_per_class), 4), "per_class": per_class,
-            "n_generated": K * n_per_class, "truncation": t}
+            "per_held_out_word": per_word, "n_generated": K * n_per_class, "truncation": t}
 
 
 def edit_rates(model: LoadedModel, n_seeds: int, seed: int, split: str = "held_out") -> dict:
@@ -55,7 +57,8 @@ def edit_rates(model: LoadedModel, n_seeds: int, seed: int, split: str = "held_o
     with torch.no_grad():
         x0 = G.synthesize(ws0)
         cls0, m0 = C(x0).argmax(1), captions.measure(x0)
-    per, moved, kept, total = {}, 0, 0, 0
+    frame = G.source_resolution / G.img_resolution      # a garment as wide / long as the data's frame
+    per, moved, kept, total, roomy, moved_roomy = {}, 0, 0, 0, 0, 0
     for attr in EDIT_ATTRIBUTES:
         for high in (False, True):
             prompts = [captions.attribute_instruction(attr, high, rng, split) for _ in range(n_seeds)]
@@ -67,11 +70,17 @@ def edit_rates(model: LoadedModel, n_seeds: int, seed: int, split: str = "held_o
             change = m1[attr] - m0[attr]
             ok = (change > 0) if high else (change < 0)
             same = cls1 == cls0
+            # a start that already fills the frame cannot get wider or longer (Fashion-MNIST scales
+            # every garment to fill 28 pixels one way): its edit counts as not moved in "moved"
+            room = m0[attr] < frame - 1e-6 if high and attr in ("width", "length") else torch.ones_like(ok)
             key = f"{attr}-{'up' if high else 'down'}"
             per[key] = {"moved": round(float(ok.float().mean()), 4), "class_kept": round(float(same.float().mean()), 4),
                         "mean_change": round(float(change.mean()), 4), "example": prompts[0],
-                        "instruction_read_right": round(read_right / n_seeds, 4)}
+                        "instruction_read_right": round(read_right / n_seeds, 4),
+                        "with_room": round(float(room.float().mean()), 4),
+                        "moved_where_room": round(float(ok[room].float().mean()), 4) if room.any() else None}
             moved, kept, total = moved + int(ok.sum()), kept + int(same.sum()), total + n_seeds
+            roomy, moved_roomy = roomy + int(room.sum()), moved_roomy + int(ok[room].sum())
     classes = {}
     for k in range(len(captions.CLASS_WORDS["held_out"])):
         prompts = [captions.class_instruction(k, rng, split) for _ in range(n_seeds)]
@@ -79,6 +88,7 @@ def edit_rates(model: LoadedModel, n_seeds: int, seed: int, split: str = "held_o
         with torch.no_grad():
             classes[captions.CLASS_WORDS["train"][k][0]] = round(float((C(G.synthesize(ws0 + delta)).argmax(1) == k).float().mean()), 4)
     return {"value": round(moved / total, 4), "class_kept": round(kept / total, 4), "per_edit": per,
+            "moved_where_room": round(moved_roomy / roomy, 4), "with_room": round(roomy / total, 4),
             "class_edits": classes, "class_edit_success": round(sum(classes.values()) / len(classes), 4),
             "n_seeds": n_seeds, "edits": total, "strength": 1.0}
 
@@ -114,6 +124,6 @@ def measure(model: LoadedModel, seed: int = 0, n_per_class: int = 100, n_edit_se
 
 def _brief(rates: dict) -> dict:
     """The headline numbers of an edit measurement (for the train-phrasing comparison)."""
-    return {k: rates[k] for k in ("value", "class_kept", "class_edit_success")} | {
+    return {k: rates[k] for k in ("value", "moved_where_room", "class_kept", "class_edit_success")} | {
         "instruction_read_right": round(sum(v["instruction_read_right"] for v in rates["per_edit"].values())
                                         / len(rates["per_edit"]), 4)}

@@ -149,9 +149,10 @@ def describe(label: int, tiers: dict[str, int], rng: random.Random, split: str =
     return Caption(article(text), label, tuple(said))
 
 
-def class_prompt(label: int, rng: random.Random, split: str = "held_out") -> str:
-    """A prompt naming only the class, as the class-accuracy measurement uses."""
-    return article(rng.choice(TEMPLATES[split]).format(a="", c=rng.choice(CLASS_WORDS[split][label])))
+def class_phrase(label: int, rng: random.Random, split: str = "held_out") -> tuple[str, str]:
+    """A prompt naming only the class, as the class-accuracy measurement uses, and its class word."""
+    template, word = rng.choice(TEMPLATES[split]), rng.choice(CLASS_WORDS[split][label])
+    return article(template.format(a="", c=word)), word
 
 
 def attribute_instruction(attr: str, high: bool, rng: random.Random, split: str = "held_out") -> str:
