@@ -80,13 +80,3 @@ def style_jitter(x: torch.Tensor, g: "torch.Generator | BatchRNG", rot_deg: floa
     thick = F.max_pool2d(y, 3, 1, 1)
     thin = -F.max_pool2d(-y, 3, 1, 1)
     return torch.where(stroke == 2, thick, torch.where(stroke == 0, thin, y))
-
-
-def blur_and_noise(x: torch.Tensor, g: "torch.Generator | BatchRNG", noise: float) -> torch.Tensor:
-    """A 3x3 binomial blur of x plus Gaussian noise of std `noise`, differentiable: what survives
-    is what a person could see, not a faint high-frequency pattern (InfoGAN's `q_view_noise`)."""
-    c = x.size(1)
-    k = torch.tensor([1.0, 2.0, 1.0], device=x.device, dtype=x.dtype)
-    kernel = (k[:, None] * k[None, :] / 16).expand(c, 1, 3, 3)
-    blurred = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=c)
-    return blurred + noise * as_batch_rng(g).randn(*x.shape).to(x)

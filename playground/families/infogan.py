@@ -15,7 +15,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .. import losses
-from ..data.augment import blur_and_noise, style_jitter
+from ..data.augment import style_jitter
 from ..nn.conv import ConvDiscriminator, ConvGenerator, start_resolution
 from ..seed import as_batch_rng
 from .protocol import BaseConfig, Family, Kind
@@ -59,11 +59,6 @@ class Config(BaseConfig):
     # infogan-mnist, it does not stop the per-code collapse (a batch of ten codes already varies;
     # README, Diversity). False = the plain InfoGAN discriminator.
     d_minibatch_std: bool = False
-    # Std of the noise added to a blurred copy of each fake that Q reads the codes from (G's and Q's
-    # information terms; D's score still sees the fake itself). Q sharing D's body can read codes
-    # from changes too small to see (README, Diversity); through blur and noise a code has to change
-    # the image visibly. 0 = Q reads the fake as D does.
-    q_view_noise: float = 0.0
     supervised: bool = False
     lr_D: float = 2e-4
     lr_G: float = 1e-3
@@ -201,14 +196,6 @@ def cluster_information(Q, D, real, f_real, ctx) -> torch.Tensor:
     return losses.paired_mutual_information(p1, p2)
 
 
-def q_features(D, fake, feats, ctx):
-    """D's features that Q reads the codes of `fake` from (`feats`: those of D's own view)."""
-    cfg = ctx.cfg
-    if not cfg.q_view_noise:
-        return feats
-    return D.features(blur_and_noise(ctx.augment(fake), ctx.rng, cfg.q_view_noise))
-
-
 def train_step(ctx) -> dict:
     cfg, G, D, Q = ctx.cfg, ctx.nets["G"], ctx.nets["D"], ctx.nets["Q"]
     real, labels = ctx.next_batch()
@@ -224,7 +211,7 @@ def train_step(ctx) -> dict:
     # G: fool D, and make (cat, cont) recoverable by Q from the fake
     feats = D.features(ctx.augment(fake))
     adv = losses.g_nonsaturating(D.head(feats).flatten())
-    info_g, _, _ = info_loss(Q, q_features(D, fake, feats, ctx), cat, cont, cfg)
+    info_g, _, _ = info_loss(Q, feats, cat, cont, cfg)
     if cfg.lambda_invariance:
         info_g = info_g + cfg.lambda_invariance * invariance_loss(Q, D, fake, cat, ctx)
     stats = {}
@@ -238,7 +225,7 @@ def train_step(ctx) -> dict:
     f_real = D.features(ctx.augment(real))
     f_fake = D.features(ctx.augment(fake.detach()))
     d_loss = losses.d_bce(D.head(f_real).flatten(), D.head(f_fake).flatten())
-    info, ce, nll = info_loss(Q, q_features(D, fake.detach(), f_fake, ctx), cat, cont, cfg)
+    info, ce, nll = info_loss(Q, f_fake, cat, cont, cfg)
     total = d_loss + info
     if cfg.lambda_invariance:
         total = total + cfg.lambda_invariance * invariance_loss(Q, D, fake.detach(), cat, ctx)
@@ -265,9 +252,6 @@ def describe(cfg: dict) -> list[str]:
     if cfg.get("lambda_diversity"):
         lines.append(f"- mode seeking (weight {cfg['lambda_diversity']}, MSGAN): pairs that share their codes must "
                      "differ when their noise does, so the noise draws different styles")
-    if cfg.get("q_view_noise"):
-        lines.append(f"- Q reads the codes from a blurred copy of each fake with noise (std {cfg['q_view_noise']}), "
-                     "so a code must change the image visibly")
     if cfg.get("d_minibatch_std"):
         lines.append("- minibatch standard deviation before D's score (ProGAN): a batch without variety looks fake")
     if cfg.get("lambda_cluster"):
