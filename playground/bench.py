@@ -207,7 +207,8 @@ def bench_mix(device: str) -> dict:
 
 def bench_text(device: str) -> dict:
     """tedigan-fashion: a 16-image grid from a prompt not seen before (sentence encoding included;
-    each repeat uses a new prompt so no cached embedding helps), warm, median of 20; and an edit."""
+    each repeat uses a new prompt so no cached embedding helps), warm, median of 20; and one edit of
+    each kind: shade (text -> W's step) and width (optimised against the matcher)."""
     from . import api
 
     api.text_to_image("tedigan-fashion", "a dark ankle boot", 16, 0)      # warm: encoder + model loaded
@@ -216,10 +217,13 @@ def bench_text(device: str) -> dict:
         t = time.perf_counter()
         api.text_to_image("tedigan-fashion", f"a light dress number {i}", 16, i)
         times.append(time.perf_counter() - t)
-    t = time.perf_counter()
-    api.edit("tedigan-fashion", 0, "make it darker", 1.0)
+    edits = {}
+    for key, instruction in (("edit_shade_ms", "make it darker"), ("edit_width_ms", "make it wider")):
+        t = time.perf_counter()
+        api.edit("tedigan-fashion", 0, instruction, 1.0)
+        edits[key] = round(1000 * (time.perf_counter() - t), 1)
     return {"prompt16_ms_median": round(1000 * statistics.median(times), 1), "prompt16_ms_max": round(1000 * max(times), 1),
-            "edit_ms": round(1000 * (time.perf_counter() - t), 1)}
+            **edits}
 
 
 def bench_bf16(device: str) -> dict:
