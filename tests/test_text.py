@@ -262,3 +262,34 @@ def test_cli_text_invert_edit(tmp_path):
     assert r.returncode == 0 and "score" in r.stdout, r.stderr
     r = run("text", MODEL, "", "--out", str(tmp_path / "x.png"))
     assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+
+
+def test_text_metrics_break_down_by_held_out_word_and_by_room_to_move():
+    from playground.capabilities import text_metrics
+    from playground.loading import load_model
+
+    model = load_model(MODEL)
+    acc = text_metrics.class_accuracy(model, 12, seed=0)
+    assert set(acc["per_held_out_word"]) == {w for words in captions.CLASS_WORDS["held_out"] for w in words}
+    # per_class is per_word weighted by how often each word was drawn (the same draws: class_phrase)
+    rng = random.Random(0)
+    for k, words in enumerate(captions.CLASS_WORDS["held_out"]):
+        drawn = [captions.class_phrase(k, rng, "held_out")[1] for _ in range(12)]
+        hits = sum(acc["per_held_out_word"][w] * drawn.count(w) for w in words if drawn.count(w))
+        assert hits / 12 == pytest.approx(acc["per_class"][captions.CLASS_WORDS["train"][k][0]], abs=1e-3)
+    rates = text_metrics.edit_rates(model, 4, seed=0)
+    G = text._G(model)
+    frame = G.source_resolution / G.img_resolution
+    with torch.no_grad():
+        m0 = captions.measure(G.synthesize(torch.cat([text.seed_ws(model, s) for s in range(4)])))
+    for key, e in rates["per_edit"].items():
+        attr, way = key.split("-")
+        if way == "up" and attr in ("width", "length"):
+            assert e["with_room"] == pytest.approx(float((m0[attr] < frame - 1e-6).float().mean()))
+        else:
+            assert e["with_room"] == 1.0
+        if e["with_room"]:     # the starts with room are some of all starts (those at the frame may
+            # still move, into the padding)
+            assert e["moved"] >= e["moved_where_room"] * e["with_room"] - 1e-3
+        if e["with_room"] == 1.0:
+            assert e["moved"] == e["moved_where_room"]

@@ -70,8 +70,9 @@ def edit_rates(model: LoadedModel, n_seeds: int, seed: int, split: str = "held_o
             change = m1[attr] - m0[attr]
             ok = (change > 0) if high else (change < 0)
             same = cls1 == cls0
-            # a start that already fills the frame cannot get wider or longer (Fashion-MNIST scales
-            # every garment to fill 28 pixels one way): its edit counts as not moved in "moved"
+            # a start that already fills the data's frame (Fashion-MNIST scales every garment to fill
+            # 28 pixels one way) gets wider or longer only by drawing into the padding, where no
+            # training image has a pixel: "with_room" is the share of starts inside the frame that way
             room = m0[attr] < frame - 1e-6 if high and attr in ("width", "length") else torch.ones_like(ok)
             key = f"{attr}-{'up' if high else 'down'}"
             per[key] = {"moved": round(float(ok.float().mean()), 4), "class_kept": round(float(same.float().mean()), 4),
