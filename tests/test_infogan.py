@@ -7,6 +7,7 @@ from playground.families import infogan
 from playground.cli import main
 from playground.engine.trainer import TrainSpec, train
 from playground.errors import PlaygroundError
+from playground.nn.minibatch import MinibatchDiscrimination
 from playground.eval.shape_stats import measures, pearson
 
 from test_families import make_ctx
@@ -128,6 +129,31 @@ def test_minibatch_std_lets_d_score_a_batch_without_variety():
     assert isinstance(plain.nets["D"].head, torch.nn.Conv2d)         # off by default: the checkpoints' layout
     with pytest.raises(ValueError, match="conv"):
         family.build(family.Config(arch="paper", d_minibatch_std=True))
+
+
+def test_minibatch_discrimination_sees_near_copies_that_a_spread_misses():
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(12, kernels=5, dim=3)
+    distinct = torch.randn(8, 12) * 100                              # far apart in every projection
+    copies = distinct[:2].repeat(4, 1)                               # two images, four times each
+    close_distinct, close_copies = layer(distinct)[:, 12:], layer(copies)[:, 12:]
+    assert torch.equal(layer(distinct)[:, :12], distinct)            # the features pass through
+    # each copy has three exact twins (exp(0) = 1 each, itself left out); distinct rows have ~none
+    assert torch.all(close_copies >= 3 - 1e-5) and torch.all(close_distinct < 0.5)
+    assert torch.allclose(layer(distinct[:1])[:, 12:], torch.zeros(1, 5))   # alone: nothing is close
+
+    family, ctx = make_ctx("infogan", {"d_minibatch_disc": "true", "width": 8})
+    D = ctx.nets["D"]
+    x = torch.rand(8, 1, 28, 28) * 2 - 1
+    assert D.features(x).shape[1] == D.feature_channels              # Q's input is unchanged
+    # one image's score depends on the rest of its batch
+    assert not torch.allclose(D(x)[:1], D(torch.cat([x[:1], x[:1].expand(7, -1, -1, -1)]))[:1])
+    scalars = family.train_step(ctx)
+    assert all(torch.isfinite(v) for v in scalars.values())
+    with pytest.raises(ValueError, match="conv"):
+        family.build(family.Config(arch="paper", d_minibatch_disc=True))
+    with pytest.raises(ValueError, match="one batch feature"):
+        family.build(family.Config(d_minibatch_std=True, d_minibatch_disc=True))
 
 
 def test_code_reaches_g():

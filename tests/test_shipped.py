@@ -89,11 +89,14 @@ def test_stylegan_bars():
 
 
 def test_infogan_code_accuracy_bar():
-    """Unsupervised categories match the digits one-to-one (Hungarian) for at least 90% of samples."""
+    """Unsupervised categories match the digits one-to-one (Hungarian) for at least 90% of samples,
+    and (#16) the noise draws different digits within a category: recall >= 0.30."""
     meta = checkpoint.read_config(shipped_models()["infogan-mnist"][0])
     res = meta["metrics"]["code-acc"]
     assert not meta["config"]["supervised"] and meta["dataset"] == "mnist5k"
     assert res["value"] >= 0.90 and res["n_generated"] >= 10_000
+    prc = meta["metrics"]["prc"]
+    assert prc["recall"] >= 0.30 and prc["n_generated"] >= 10_000 and prc["seed"] == res["seed"]
     assert sorted(res["matching"].values()) == [str(d) for d in range(10)]      # one code per digit
     effects = res["continuous_codes"]
     assert set(effects) == {"c1", "c2"}

@@ -29,6 +29,10 @@ class Config(TTURConfig):
     # two noises, and images that barely differ are penalised. Not in BigGAN's recipe: a tiny G
     # (sized to sample fast on a CPU) otherwise spends its noise on little (lower recall). 0 = off.
     lambda_diversity: float = 0.0
+    # Salimans et al.'s minibatch discrimination in D (nn/minibatch.py): a second score from each
+    # image's closeness to the rest of its batch, against one image per class. Not in BigGAN's
+    # recipe; it is what gave the shipped InfoGANs their variety. False = off.
+    d_minibatch_disc: bool = False
     n_critic: int = 1
     source_resolution: int = 0
 
@@ -44,7 +48,7 @@ def build_generator(cfg: Config) -> ResGenerator:
 def build(cfg: Config) -> dict:
     return {"G": build_generator(cfg),
             "D": ResDiscriminator(cfg.num_classes, cfg.img_channels, cfg.img_resolution, cfg.d_ch or cfg.ch,
-                                  cfg.attn_resolution, pool_keys=True)}
+                                  cfg.attn_resolution, pool_keys=True, minibatch_disc=cfg.d_minibatch_disc)}
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
@@ -69,7 +73,9 @@ def describe(cfg: dict) -> list[str]:
             f"hinge loss, TTUR (G lr {cfg.get('lr_G')}, D lr {cfg.get('lr_D')}), orthogonal regularisation "
             f"beta {cfg.get('ortho_beta')}; sample with a truncation threshold (the app's slider)"] + (
         [f"- mode seeking (weight {cfg['lambda_diversity']}, MSGAN): pairs with one label and two noises must differ"]
-        if cfg.get("lambda_diversity") else [])
+        if cfg.get("lambda_diversity") else []) + (
+        ["- minibatch discrimination in D (Salimans et al.): near-copies in a batch look fake"]
+        if cfg.get("d_minibatch_disc") else [])
 
 
 FAMILY = Family(name="biggan", kind=Kind.CONDITIONAL, Config=Config, build=build, build_generator=build_generator,

@@ -59,6 +59,10 @@ class Config(BaseConfig):
     # infogan-mnist, it does not stop the per-code collapse (a batch of ten codes already varies;
     # README, Diversity). False = the plain InfoGAN discriminator.
     d_minibatch_std: bool = False
+    # Salimans et al.'s minibatch discrimination before D's score (conv nets only; Q's features are
+    # unchanged): each image's closeness to the others of its batch, so near-copies (one image per
+    # code, whatever the noise) look fake. False = the plain InfoGAN discriminator.
+    d_minibatch_disc: bool = False
     supervised: bool = False
     lr_D: float = 2e-4
     lr_G: float = 1e-3
@@ -150,12 +154,12 @@ def build(cfg: Config) -> dict:
     if cfg.supervised and cfg.num_classes != cfg.n_cat:
         raise ValueError(f"supervised InfoGAN needs n_cat == the dataset's classes ({cfg.num_classes})")
     if cfg.arch == "paper":
-        if cfg.d_minibatch_std:
-            raise ValueError("d_minibatch_std is for the conv nets (arch=conv)")
+        if cfg.d_minibatch_std or cfg.d_minibatch_disc:
+            raise ValueError("d_minibatch_std and d_minibatch_disc are for the conv nets (arch=conv)")
         D, r0 = PaperDiscriminator(cfg.img_channels, cfg.img_resolution, cfg.width), 1
     else:
         D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch",
-                              minibatch_std=cfg.d_minibatch_std)
+                              minibatch_std=cfg.d_minibatch_std, minibatch_disc=cfg.d_minibatch_disc)
         r0, _ = start_resolution(cfg.img_resolution)
     return {"G": build_generator(cfg), "D": D, "Q": QHead(D.feature_channels, r0, cfg.n_cat, cfg.n_cont,
                                                                    min_logvar=cfg.min_logvar)}
@@ -254,6 +258,8 @@ def describe(cfg: dict) -> list[str]:
                      "differ when their noise does, so the noise draws different styles")
     if cfg.get("d_minibatch_std"):
         lines.append("- minibatch standard deviation before D's score (ProGAN): a batch without variety looks fake")
+    if cfg.get("d_minibatch_disc"):
+        lines.append("- minibatch discrimination before D's score (Salimans et al.): near-copies in a batch look fake")
     if cfg.get("lambda_cluster"):
         lines.append(f"- clustering of real images (weight {cfg['lambda_cluster']}, IIC): Q's category for a real "
                      "image and for a re-styled copy must agree, be confident, and use every category equally")

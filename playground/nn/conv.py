@@ -14,7 +14,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .base import Generator
-from .minibatch import MinibatchStd
+from .minibatch import MinibatchDiscrimination, MinibatchStd
 
 
 def start_resolution(img_resolution: int) -> tuple[int, int]:
@@ -59,7 +59,7 @@ class ConvGenerator(Generator):
 
 class ConvDiscriminator(nn.Module):
     def __init__(self, num_classes=0, img_channels=1, img_resolution=28, width=64, norm="batch",
-                 feature_dim=0, minibatch_std=False):
+                 feature_dim=0, minibatch_std=False, minibatch_disc=False):
         super().__init__()
         self.num_classes = num_classes
         r0, n_down = start_resolution(img_resolution)
@@ -72,8 +72,14 @@ class ConvDiscriminator(nn.Module):
             ch_in, ch = ch, ch * 2
         self.body = nn.Sequential(*layers)                         # [N, ch_in, r0, r0]
         self.feature_channels = ch_in
-        score = nn.Conv2d(ch_in + int(minibatch_std), 1, r0, 1, 0)  # one score per image
-        self.head = nn.Sequential(MinibatchStd(), score) if minibatch_std else score
+        if minibatch_std and minibatch_disc:
+            raise ValueError("choose one batch feature: minibatch_std or minibatch_disc")
+        if minibatch_disc:  # the score reads the flattened features plus their closeness to the batch
+            flat = ch_in * r0 * r0
+            self.head = nn.Sequential(nn.Flatten(), MinibatchDiscrimination(flat), nn.Linear(flat + 32, 1))
+        else:
+            score = nn.Conv2d(ch_in + int(minibatch_std), 1, r0, 1, 0)  # one score per image
+            self.head = nn.Sequential(MinibatchStd(), score) if minibatch_std else score
 
     def features(self, x, c=None):
         if self.num_classes:

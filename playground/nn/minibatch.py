@@ -1,8 +1,14 @@
-"""Minibatch standard deviation (ProGAN, Karras et al. 2018): D sees how varied its batch is.
+"""Batch features for D: what one image cannot show, a batch can.
 
-A generator that draws one image per mode gives a batch with a small spread; this feature lets D
+Minibatch standard deviation (ProGAN, Karras et al. 2018): D sees how varied its batch is. A
+generator that draws one image per mode gives a batch with a small spread; this feature lets D
 notice, so collapse costs G something. Used at 4x4 by ProGAN/StyleGAN's D, and optionally before
-the score of the DCGAN-style D (nn/conv.py)."""
+the score of the DCGAN-style D (nn/conv.py).
+
+Minibatch discrimination (Salimans et al. 2016, "Improved techniques for training GANs"): each
+sample learns how close it is to every other sample of its batch. A spread can stay high while a
+generator draws near-copies (ten codes, one image each: InfoGAN's per-code collapse); closeness to
+the nearest others cannot."""
 
 import torch
 from torch import nn
@@ -33,3 +39,20 @@ class MinibatchStd(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return minibatch_std(x, self.group)
+
+
+class MinibatchDiscrimination(nn.Module):
+    """[N, F] -> [N, F + kernels]: per sample, sum_j exp(-|M_i - M_j|_1) for each of `kernels`
+    learned projections M = x T (T: F -> kernels x dim), the sample itself left out. Near-copies in
+    a batch make these large; real batches of distinct images keep them small."""
+
+    def __init__(self, in_features: int, kernels: int = 32, dim: int = 8):
+        super().__init__()
+        self.kernels, self.dim = kernels, dim
+        self.T = nn.Parameter(torch.randn(in_features, kernels * dim) * 0.05)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = (x @ self.T).view(-1, self.kernels, self.dim)                   # [N, K, dim]
+        dist = (m[:, None] - m[None]).abs().sum(dim=3)                     # [N, N, K]
+        close = torch.exp(-dist).sum(dim=1) - 1.0                          # [N, K], self (exp 0) left out
+        return torch.cat([x, close], dim=1)
