@@ -4,7 +4,8 @@ G: a transposed-conv projection of z to a start_res x start_res map, then fracti
 (transposed) convs doubling the size; BatchNorm + ReLU, Tanh out; no pooling, no FC hidden layers.
 D: strided convs halving the size, LeakyReLU(0.2); a final conv over the whole map gives one
 score (`minibatch_std=True`: after the minibatch standard deviation channel of nn/minibatch.py,
-so the score can see a batch that lacks variety). `norm` chooses BatchNorm (DCGAN), LayerNorm
+so the score can see a batch that lacks variety; `minibatch_disc=True`: from the flattened features
+plus their closeness to the rest of the batch, so it can see near-copies). `norm` chooses BatchNorm (DCGAN), LayerNorm
 (WGAN-GP: BatchNorm would couple the samples that the per-sample gradient penalty treats
 independently) or none.
 """
@@ -75,8 +76,8 @@ class ConvDiscriminator(nn.Module):
         if minibatch_std and minibatch_disc:
             raise ValueError("choose one batch feature: minibatch_std or minibatch_disc")
         if minibatch_disc:  # the score reads the flattened features plus their closeness to the batch
-            flat = ch_in * r0 * r0
-            self.head = nn.Sequential(nn.Flatten(), MinibatchDiscrimination(flat), nn.Linear(flat + 32, 1))
+            batch = MinibatchDiscrimination(ch_in * r0 * r0)
+            self.head = nn.Sequential(nn.Flatten(), batch, nn.Linear(batch.out_features, 1))
         else:
             score = nn.Conv2d(ch_in + int(minibatch_std), 1, r0, 1, 0)  # one score per image
             self.head = nn.Sequential(MinibatchStd(), score) if minibatch_std else score

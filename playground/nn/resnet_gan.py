@@ -100,8 +100,10 @@ class ResDiscriminator(nn.Module):
         self.head = ProjectionHead(c_in, num_classes)
         # optional: a score from each image's closeness to the others of its batch (near-copies of
         # one class look fake), added to the projection's
-        self.batch = nn.Sequential(MinibatchDiscrimination(c_in), spectral.linear(c_in + 32, 1)) \
-            if minibatch_disc else None
+        self.batch = None
+        if minibatch_disc:
+            batch = MinibatchDiscrimination(c_in)
+            self.batch = nn.Sequential(batch, spectral.linear(batch.out_features, 1))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         h = F.relu(self.body(x)).sum(dim=(2, 3))                          # [N, C]: sum pooling
