@@ -55,6 +55,36 @@ def test_style_jitter_and_invariance_term():
     assert all(torch.isfinite(v) for v in scalars.values())
 
 
+def test_shade_jitter_changes_how_light_a_garment_is_not_its_outline():
+    from playground.data.augment import shade_jitter
+
+    x = torch.full((64, 1, 28, 28), -1.0)
+    x[:, :, 6:22, 8:20] = 0.2                                     # a mid-grey garment on black
+    x[:, :, 10, 10] = 1.0                                         # and one white pixel
+    x.requires_grad_(True)
+    y = shade_jitter(x, torch.Generator().manual_seed(0), 1.0)
+    garment = y[:, 0, 6:22, 8:20].mean((1, 2))
+    assert garment.min() < 0.0 < 0.2 < garment.max()             # some darker, some lighter than 0.2
+    assert torch.equal(y[:, :, :6].detach(), x[:, :, :6].detach())  # the background stays black
+    assert torch.allclose(y[:, 0, 10, 10], torch.ones(64))        # white stays white
+    y.sum().backward()
+    assert x.grad.abs().sum() > 0                                 # differentiable: G learns through it
+    assert torch.equal(y.detach(), shade_jitter(x.detach(), torch.Generator().manual_seed(0), 1.0))
+    assert torch.allclose(shade_jitter(x.detach(), torch.Generator().manual_seed(0), 0.0), x.detach(), atol=1e-6)
+
+
+def test_shade_jitter_in_the_restyled_copy():
+    family, ctx = make_ctx("infogan", {"lambda_cluster": 1.0, "lambda_invariance": 1.0,
+                                       "jitter_shade": 1.0, "width": 8})
+    scalars = family.train_step(ctx)
+    assert all(torch.isfinite(v) for v in scalars.values())
+    # off by default, and refused where nothing would use it (a silent no-op would mislead)
+    assert infogan.Config().jitter_shade == 0
+    for bad in ({"jitter_shade": 1.0}, {"jitter_shade": -1.0, "lambda_cluster": 1.0}):
+        with pytest.raises(ValueError, match="jitter_shade"):
+            family.build(family.Config(**bad))
+
+
 def test_paired_mutual_information_bounds():
     from playground.losses import paired_mutual_information as mi
 

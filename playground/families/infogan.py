@@ -15,7 +15,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .. import losses
-from ..data.augment import style_jitter
+from ..data.augment import shade_jitter, style_jitter
 from ..nn.conv import ConvDiscriminator, ConvGenerator, start_resolution
 from ..seed import as_batch_rng
 from .protocol import BaseConfig, Family, Kind
@@ -49,6 +49,11 @@ class Config(BaseConfig):
     # clustering term holding the categories to the data, -2 is safe and makes the continuous codes
     # mean something (infogan-mnist: stroke ink r=0.82, width r=-0.53; at 0 both |r| < 0.1).
     min_logvar: float = 0.0
+    # Range of a random gamma (2^U(-j, j)) on the re-styled copy that the invariance and clustering
+    # terms show Q: with it, a category cannot stand for how light a garment is. infogan-fashion
+    # without it split its tops by shade (light vs dark t-shirt/dress codes; light, mid, dark
+    # pullover/coat/shirt codes), not by garment. 0 = off (the copy keeps its shade).
+    jitter_shade: float = 0.0
     # Weight of MSGAN's mode-seeking term (losses.mode_seeking): the batch is drawn as pairs that
     # share their codes (categorical and continuous) and differ in noise, and G is penalised when a
     # pair's images are close relative to their noises. Without it G may ignore the noise entirely
@@ -153,6 +158,9 @@ def build_generator(cfg: Config) -> InfoGenerator:
 def build(cfg: Config) -> dict:
     if cfg.supervised and cfg.num_classes != cfg.n_cat:
         raise ValueError(f"supervised InfoGAN needs n_cat == the dataset's classes ({cfg.num_classes})")
+    if cfg.jitter_shade < 0 or (cfg.jitter_shade and not (cfg.lambda_invariance or cfg.lambda_cluster)):
+        raise ValueError("jitter_shade must be >= 0, and it only acts through the re-styled copy: "
+                         "turn on lambda_invariance or lambda_cluster with it")
     if cfg.arch == "paper":
         if cfg.d_minibatch_std or cfg.d_minibatch_disc:
             raise ValueError("d_minibatch_std and d_minibatch_disc are for the conv nets (arch=conv)")
@@ -184,8 +192,11 @@ def info_loss(Q, feats, cat, cont, cfg) -> tuple[torch.Tensor, torch.Tensor, tor
 
 
 def restyled_logits(Q, D, x, ctx) -> torch.Tensor:
-    """Q's categorical logits for a re-styled (slant, scale, stroke) copy of the batch x."""
-    return Q(D.features(ctx.augment(style_jitter(x, ctx.rng))))[0]
+    """Q's categorical logits for a re-styled (slant, scale, stroke; shade if asked) copy of the batch x."""
+    y = style_jitter(x, ctx.rng)
+    if ctx.cfg.jitter_shade:
+        y = shade_jitter(y, ctx.rng, ctx.cfg.jitter_shade)
+    return Q(D.features(ctx.augment(y)))[0]
 
 
 def invariance_loss(Q, D, fake, cat, ctx) -> torch.Tensor:
@@ -263,6 +274,9 @@ def describe(cfg: dict) -> list[str]:
     if cfg.get("lambda_cluster"):
         lines.append(f"- clustering of real images (weight {cfg['lambda_cluster']}, IIC): Q's category for a real "
                      "image and for a re-styled copy must agree, be confident, and use every category equally")
+    if cfg.get("jitter_shade"):
+        lines.append(f"- the re-styled copy is also made lighter or darker (gamma 2^±{cfg['jitter_shade']}), so a "
+                     "category cannot stand for a shade")
     return lines
 
 
