@@ -44,9 +44,13 @@ def test_card_numbers_are_reproducible(name):
         got = api.evaluate(name, [metric], n=n, seed=rec["seed"])["metrics"][metric]
         assert got["value"] == rec["value"], (name, metric)
     if "text-class-acc" in meta["metrics"]:          # one `text` run writes three entries
+        from playground.capabilities import text_metrics
         from playground.eval.run import ENTRIES
+        from playground.loading import load_model
 
-        got = api.evaluate(name, ["text"], seed=meta["metrics"]["text-class-acc"]["seed"])["metrics"]
+        # the three headline values, without the train-phrasing comparison (not asserted here; a
+        # second edit run): the slowest test of the suite, so it recomputes what it checks only
+        got = text_metrics.measure(load_model(name), seed=meta["metrics"]["text-class-acc"]["seed"], train_phrasings=False)
         # within 0.01 (3 of 300 edits, 10 of 1000 images, 2 of 200 inversions), not exactly: a
         # sentence's embedding depends at float level on the batch it was first encoded in (padding),
         # and an edit whose measured change is ~0 can flip with it (one edit did in a full test run)
