@@ -93,4 +93,3 @@ def shade_jitter(x: torch.Tensor, g: "torch.Generator | BatchRNG", log2_gamma: f
     gamma = torch.exp2((rng.rand(x.size(0), 1, 1, 1) * 2 - 1) * log2_gamma)
     v = ((x + 1) / 2).clamp(0, 1)
     return torch.where(v > 0, v.clamp_min(1e-6).pow(gamma), v) * 2 - 1
-
