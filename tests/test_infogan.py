@@ -281,3 +281,52 @@ def test_code_acc_refuses_non_infogan(tiny_infogan, idx_dir, tmp_path):
     res = api.evaluate(tiny_infogan, ["code-acc"], n=20)["metrics"]["code-acc"]
     assert 0 <= res["value"] <= 1 and len(res["matching"]) == 10
     assert res["classifier_test_accuracy"] > 0.9 and "c1" in res["continuous_codes"]
+
+
+def test_semi_supervised_reads_only_its_labelled_subset():
+    """labels_per_class=k (ss-InfoGAN): Q learns the labels of k fixed images per class and no
+    other label is read: with the subset held, relabelling every image outside it leaves the step
+    unchanged. (Picking a class-balanced subset reads the labels once, as semi-supervised
+    benchmarks do; the training step reads only the subset's.)"""
+    from playground.data.base import ImageDataset
+    from playground.engine.context import BatchSampler
+    from test_families import tiny_dataset
+
+    family, ctx = make_ctx("infogan", {"labels_per_class": 3, "lambda_cluster": 1.0})
+    assert family.labels_needed(ctx.cfg) and not family.labels_needed(infogan.Config())
+    subset = ctx.sampler.labelled_subset(3)
+    labels = ctx.sampler.labels[subset]
+    assert len(subset) == 30 and len(set(subset.tolist())) == 30
+    assert torch.bincount(labels, minlength=10).tolist() == [3] * 10
+    # fixed by the run's seed alone: the same subset for a resumed run, another for another seed
+    ds = tiny_dataset()
+    assert torch.equal(BatchSampler(ds, 8, 0, "cpu").labelled_subset(3), subset)
+    assert not torch.equal(BatchSampler(ds, 8, 1, "cpu").labelled_subset(3), subset)
+    with pytest.raises(ValueError, match="fewer than 60 labelled"):
+        BatchSampler(ds, 8, 0, "cpu").labelled_subset(60)
+
+    def one_step(dataset):
+        torch.manual_seed(0)
+        fam, c = make_ctx("infogan", {"labels_per_class": 3, "lambda_cluster": 1.0})
+        c.sampler = BatchSampler(dataset, 8, 0, "cpu")
+        c.sampler.labelled_subset = lambda per_class: subset         # the subset held fixed
+        c.rng.gen.manual_seed(0)
+        return fam.train_step(c)
+
+    base = one_step(ds)
+    assert torch.isfinite(base["info/labelled_ce"]) and base["info/labelled_ce"] > 0
+    outside = torch.ones(len(ds), dtype=torch.bool)
+    outside[subset] = False
+    relabelled = ds.labels.clone()
+    relabelled[outside] = (relabelled[outside] + 1) % 10
+    again = one_step(ImageDataset(ds.images, relabelled, ds.name, ds.class_names))
+    assert all(torch.equal(base[k], again[k]) for k in base)
+    inside = ds.labels.clone()
+    inside[subset] = (inside[subset] + 1) % 10
+    changed = one_step(ImageDataset(ds.images, inside, ds.name, ds.class_names))
+    assert not torch.equal(base["info/labelled_ce"], changed["info/labelled_ce"])
+    # refused: a negative count, with supervised=true, and codes that cannot be the classes
+    for bad in ({"labels_per_class": -1}, {"labels_per_class": 3, "supervised": True},
+                {"labels_per_class": 3, "n_cat": 8}):
+        with pytest.raises(ValueError):
+            family.build(family.Config(**{"num_classes": 10, **bad}))

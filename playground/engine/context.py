@@ -49,6 +49,7 @@ class BatchSampler:
         self._epoch, self._perm = -1, None
         self._groups: dict[int, torch.Tensor] = {}
         self._group_perms: dict[int, tuple[int, torch.Tensor]] = {}
+        self._labelled: dict[int, torch.Tensor] = {}
 
     def _permutation(self, epoch: int, group: int | None = None) -> torch.Tensor:
         """The epoch's shuffle of the whole dataset, or of the images labelled `group`."""
@@ -76,6 +77,26 @@ class BatchSampler:
                 raise ValueError(f"the dataset has no images of class {group}")
             self._groups[group] = members
         return self._groups[group]
+
+    def labelled_subset(self, per_class: int) -> torch.Tensor:
+        """Indices of a fixed labelled subset for semi-supervised training: `per_class` images of each
+        class, chosen by the run's seed alone (so a resumed run keeps the same subset)."""
+        if per_class not in self._labelled:
+            if self.labels is None:
+                raise ValueError("a labelled subset needs a labelled dataset")
+            picks = []
+            for k in torch.unique(self.labels).tolist():
+                members = self._group(k)
+                if len(members) < per_class:
+                    raise ValueError(f"class {k} has {len(members)} images, fewer than {per_class} labelled per class")
+                g = torch.Generator().manual_seed(self.seed * 1_000_003 + 7919 * (k + 1))
+                picks.append(members[torch.randperm(len(members), generator=g)[:per_class].to(members.device)])
+            self._labelled[per_class] = torch.cat(picks)
+        return self._labelled[per_class]
+
+    def labelled(self, per_class: int, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images at `positions` of the labelled subset, with their labels."""
+        return self._gather(self.labelled_subset(per_class)[positions])
 
     def batch(self, k: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         epoch, i = divmod(k, self.per_epoch)
@@ -150,6 +171,13 @@ class StepContext:
         self.batches_seen += 1
         self.images_seen += x.size(0) * self.dist.world
         return x, c
+
+    def labelled_batch(self, n: int, per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """`n` images (this rank's share) drawn with replacement from the run's fixed labelled subset
+        (BatchSampler.labelled_subset), with their labels. Not counted in images_seen: it re-reads
+        a few images that the epoch stream also shows unlabelled."""
+        size = len(self.sampler.labelled_subset(per_class))
+        return self.sampler.labelled(per_class, self.randint(size, n))
 
     # Per-sample draws: the first dimension is this rank's batch (see seed.BatchRNG).
     def randn(self, n: int, *shape: int) -> torch.Tensor:

@@ -71,6 +71,12 @@ class Config(BaseConfig):
     # code, whatever the noise) look fake. False = the plain InfoGAN discriminator.
     d_minibatch_disc: bool = False
     supervised: bool = False
+    # Semi-supervised InfoGAN (Spurr et al. 2017, "Guiding InfoGAN with semi-supervision"): a fixed
+    # subset of this many real images per class keeps its labels, and Q's categorical head also
+    # learns them (cross-entropy, weight lambda_cat, a batch of them each step), so category k is
+    # class k. G still draws its category at random and never sees a label; every other image is
+    # unlabelled. 0 = unsupervised (no label is read).
+    labels_per_class: int = 0
     lr_D: float = 2e-4
     lr_G: float = 1e-3
     beta1: float = 0.5
@@ -158,8 +164,11 @@ def build_generator(cfg: Config) -> InfoGenerator:
 
 
 def build(cfg: Config) -> dict:
-    if cfg.supervised and cfg.num_classes != cfg.n_cat:
-        raise ValueError(f"supervised InfoGAN needs n_cat == the dataset's classes ({cfg.num_classes})")
+    if (cfg.supervised or cfg.labels_per_class) and cfg.num_classes != cfg.n_cat:
+        raise ValueError(f"(semi-)supervised InfoGAN needs n_cat == the dataset's classes ({cfg.num_classes})")
+    if cfg.labels_per_class < 0 or (cfg.labels_per_class and cfg.supervised):
+        raise ValueError("labels_per_class must be >= 0, and it is for the semi-supervised variant "
+                         "(supervised=true already reads every label)")
     if cfg.jitter_shade < 0 or (cfg.jitter_shade and not (cfg.lambda_invariance or cfg.lambda_cluster)):
         raise ValueError("jitter_shade must be >= 0, and it only acts through the re-styled copy: "
                          "turn on lambda_invariance or lambda_cluster with it")
@@ -176,7 +185,7 @@ def build(cfg: Config) -> dict:
 
 
 def needs_labels(cfg: Config) -> bool:
-    return cfg.supervised
+    return cfg.supervised or cfg.labels_per_class > 0
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
@@ -252,14 +261,25 @@ def train_step(ctx) -> dict:
         stats["info/real_cluster_mi"] = mi.detach()
     if cfg.supervised:  # the notes' supervised variant: Q also learns the true labels of real images
         total = total + cfg.lambda_cat * F.cross_entropy(Q(f_real)[0], labels)
+    if cfg.labels_per_class:  # semi-supervised: only the fixed labelled subset's labels are read
+        x_lab, y_lab = ctx.labelled_batch(n, cfg.labels_per_class)
+        sup = F.cross_entropy(Q(D.features(ctx.augment(x_lab)))[0], y_lab)
+        total = total + cfg.lambda_cat * sup
+        stats["info/labelled_ce"] = sup.detach()
     ctx.update("D", total)
     return {"D/loss": d_loss.detach(), "G/loss": adv.detach(), "info/loss": info.detach(),
             "info/cat_ce": ce.detach(), "info/cont_nll": nll.detach(), **stats}
 
 
 def describe(cfg: dict) -> list[str]:
-    how = ("supervised (true labels as the categorical code)" if cfg.get("supervised")
-           else "unsupervised: no label is read in training")
+    if cfg.get("supervised"):
+        how = "supervised (true labels as the categorical code)"
+    elif cfg.get("labels_per_class"):
+        how = (f"semi-supervised: {cfg['labels_per_class']} labelled real images per class teach Q the classes; "
+               "G never sees a label and every other image is unlabelled")
+    else:
+        how = "unsupervised: no label is read in training"
+
     lines = [f"- {how}; "
              f"{cfg.get('n_cat')}-way categorical code (weight {cfg.get('lambda_cat')}), {cfg.get('n_cont')} "
              f"continuous codes U(-1, 1) (weight {cfg.get('lambda_cont')}), `{cfg.get('arch')}` nets"]
@@ -282,6 +302,6 @@ def describe(cfg: dict) -> list[str]:
     return lines
 
 
-# Unsupervised by default (trains on unlabelled data); --set supervised=true needs labels.
+# Unsupervised by default (trains on unlabelled data); --set supervised=true or labels_per_class=N needs labels.
 FAMILY = Family(name="infogan", kind=Kind.CODES, Config=Config, build=build, build_generator=build_generator,
                 optimizers=optimizers, train_step=train_step, needs_labels=needs_labels, describe=describe)
