@@ -35,7 +35,7 @@ SHIPPED_MODELS: tuple[tuple[str, str, str], ...] = (
     ("dcgan-fashion", "dcgan-fashion", "DCGAN, Fashion-MNIST"),
     ("wgan-gp-fashion", "wgan-gp-fashion", "WGAN-GP (LayerNorm critic), Fashion-MNIST"),
     ("infogan-mnist", "infogan-mnist", "InfoGAN, unsupervised, 4,500 offline MNIST digits"),
-    ("infogan-fashion", "infogan-fashion", "InfoGAN, unsupervised, Fashion-MNIST"),
+    ("infogan-fashion", "infogan-fashion", "InfoGAN, semi-supervised (100 labels per class), Fashion-MNIST"),
     ("cyclegan-sneaker-boot", "cyclegan-sneaker-boot", "CycleGAN, Fashion-MNIST sneakers <-> ankle boots"),
     ("cyclegan-trouser-dress", "cyclegan-trouser-dress", "CycleGAN, Fashion-MNIST trousers <-> dresses"),
     ("srresnet-x4", "srresnet-x4", "SRResNet x4 (pixel loss), scikit-image photos"),

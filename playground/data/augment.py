@@ -87,7 +87,8 @@ def shade_jitter(x: torch.Tensor, g: "torch.Generator | BatchRNG", log2_gamma: f
     a garment gets lighter or darker while the black background and the white peak stay put.
 
     Changes how light a garment is drawn, not what it is: with it in InfoGAN's re-styled copy,
-    a category cannot stand for "light" or "dark" (infogan-fashion's codes split tops by shade).
+    a category cannot stand for "light" or "dark" (the unsupervised infogan-fashion's codes split
+    tops by shade).
     """
     rng = as_batch_rng(g)
     gamma = torch.exp2((rng.rand(x.size(0), 1, 1, 1) * 2 - 1) * log2_gamma)

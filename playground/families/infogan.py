@@ -50,9 +50,9 @@ class Config(BaseConfig):
     # mean something (infogan-mnist: stroke ink r=0.82, width r=-0.53; at 0 both |r| < 0.1).
     min_logvar: float = 0.0
     # Range of a random gamma (2^U(-j, j)) on the re-styled copy that the invariance and clustering
-    # terms show Q: with it, a category cannot stand for how light a garment is. infogan-fashion
-    # without it split its tops by shade (light vs dark t-shirt/dress codes; light, mid, dark
-    # pullover/coat/shirt codes), not by garment. Measured, it did not help: from scratch its codes
+    # terms show Q: with it, a category cannot stand for how light a garment is. The unsupervised
+    # infogan-fashion without it split its tops by shade (light vs dark t-shirt/dress codes; light,
+    # mid, dark pullover/coat/shirt codes), not by garment. Measured, it did not help: from scratch its codes
     # split other classes instead (code accuracy 0.620 vs 0.695 at step 7000; README, Diversity).
     # 0 = off (the copy keeps its shade).
     jitter_shade: float = 0.0
