@@ -52,8 +52,9 @@ class Config(BaseConfig):
     # Range of a random gamma (2^U(-j, j)) on the re-styled copy that the invariance and clustering
     # terms show Q: with it, a category cannot stand for how light a garment is. The unsupervised
     # infogan-fashion without it split its tops by shade (light vs dark t-shirt/dress codes; light,
-    # mid, dark pullover/coat/shirt codes), not by garment. Measured, it did not help: from scratch its codes
-    # split other classes instead (code accuracy 0.620 vs 0.695 at step 7000; README, Diversity).
+    # mid, dark pullover/coat/shirt codes), not by garment. Measured, it did not help: from scratch
+    # its codes split other classes instead (code accuracy 0.620 vs 0.695 at step 7000; README,
+    # Diversity). What fixed the shipped model is semi-supervision (labels_per_class below).
     # 0 = off (the copy keeps its shade).
     jitter_shade: float = 0.0
     # Weight of MSGAN's mode-seeking term (losses.mode_seeking): the batch is drawn as pairs that
@@ -279,7 +280,6 @@ def describe(cfg: dict) -> list[str]:
                "G never sees a label and every other image is unlabelled")
     else:
         how = "unsupervised: no label is read in training"
-
     lines = [f"- {how}; "
              f"{cfg.get('n_cat')}-way categorical code (weight {cfg.get('lambda_cat')}), {cfg.get('n_cont')} "
              f"continuous codes U(-1, 1) (weight {cfg.get('lambda_cont')}), `{cfg.get('arch')}` nets"]
