@@ -166,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     rt.add_argument("models", nargs="*", help="shipped model names (default: all)")
     rt.add_argument("--out-root", required=True, help="new checkpoint folders go here (checkpoints/ is not touched)")
     rt.add_argument("--device", default="cuda")
+    rt.add_argument("--jobs", type=int, default=1, help="models trained at once (on one GPU: several small ones)")
     rt.add_argument("--dry-run", action="store_true", help="print the commands only")
 
     ad = sub.add_parser("adopt", help="make a kept checkpoint (train --keep-checkpoints) a model folder")
@@ -444,14 +445,28 @@ def _cmd_card(a) -> int:
 
 
 def _cmd_retrain(a) -> int:
+    from .command_queue import Chain, run_chains
     from .retrain import plan
 
-    for step in plan(a.models or None, a.out_root, a.device):
-        for argv in step["train"] + ([step["eval"]] if step["eval"] else []):
-            print("python -m playground " + shlex.join(argv), flush=True)
-            if not a.dry_run and main(argv) != 0:
-                raise PlaygroundError(f"retraining {step['name']} failed at: {shlex.join(argv)[:120]}")
-    return 0
+    if a.jobs < 1:
+        raise PlaygroundError("--jobs must be at least 1")
+    threads = max(1, (os.cpu_count() or 1) // a.jobs) if a.jobs > 1 else 0
+    chains = [Chain(m["name"], [[sys.executable, "-m", "playground", *argv]
+                                for argv in m["train"] + ([m["eval"]] if m["eval"] else [])], tuple(m["after"]), m["steps"])
+              for m in plan(a.models or None, a.out_root, a.device, threads)]
+    if a.dry_run:
+        for c in chains:
+            for argv in c.commands:
+                print("python -m playground " + shlex.join(argv[3:]))
+        return 0
+    stop = threading.Event()
+    with _stop_on_signals(stop):
+        status = run_chains(chains, a.jobs, Path(a.out_root) / "logs", stop)
+    bad = {name: s for name, s in status.items() if s != "ok"}
+    for name, s in bad.items():
+        print(f"{name}: {s}", file=sys.stderr)
+    print(f"retrained {len(status) - len(bad)} of {len(status)} models into {a.out_root}")
+    return 1 if bad else 0
 
 
 def _cmd_adopt(a) -> int:

@@ -1,13 +1,14 @@
 """Retrain shipped models with their recorded commands, e.g. on a lent GPU:
 
-    python -m playground retrain [NAME ...] --out-root DIR [--device cuda] [--dry-run]
+    python -m playground retrain [NAME ...] --out-root DIR [--device cuda] [--jobs N] [--dry-run]
 
 A model's config.json holds the command that made it and, for a run that was resumed, the earlier
 commands (`history`). They are replayed in order with every checkpoint path (`--out`, `--resume`,
 `init_from=`, `base=`) moved under DIR, `--threads` dropped and `--device` set; then the metrics the
 shipped card records are measured again by `eval --write-card` on the new folder. Compare the card
 in DIR/NAME with the shipped one and copy the folder over checkpoints/NAME when it is better:
-nothing here touches checkpoints/.
+nothing here touches checkpoints/. With --jobs N, N models train at once (`command_queue`), each
+with its share of the CPU threads, a model that starts from another (`init_from=`, `base=`) after it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def _shipped_folder(value: str, out_root: Path) -> str:
     return str(out_root / name)
 
 
-def replay_argv(command: str, model_dir: Path, out_root: Path, device: str) -> list[str]:
+def replay_argv(command: str, model_dir: Path, out_root: Path, device: str, threads: int = 0) -> list[str]:
     """A recorded `python -m playground train ...` command as CLI arguments for the replay: every
     segment of a model's history writes (and resumes) `model_dir`, whatever folder it first used."""
     tokens = shlex.split(command)
@@ -54,26 +55,32 @@ def replay_argv(command: str, model_dir: Path, out_root: Path, device: str) -> l
             argv.append(f"{key}=" + _shipped_folder(value, out_root))
         else:
             argv.append(tok)
-    return argv + ["--device", device]
+    return argv + ["--device", device] + (["--threads", str(threads)] if threads else [])
 
 
-def plan(names: list[str] | None, out_root: str | Path, device: str) -> list[dict]:
+def plan(names: list[str] | None, out_root: str | Path, device: str, threads: int = 0) -> list[dict]:
     """For each model, in the registry's order (SRResNet before the SRGAN that starts from it):
-    its training commands as CLI argument lists, and the eval command that re-measures its card."""
+    its training commands as CLI argument lists, the eval command that re-measures its card, the
+    shipped models it starts from (`after`) and its training steps (`steps`, the last command's)."""
     out_root, shipped = Path(out_root), shipped_models()
     unknown = sorted(set(names or []) - set(shipped))
     if unknown:
         raise PlaygroundError(f"not shipped models: {', '.join(unknown)}; choose from {', '.join(shipped)}")
-    steps = []
+    models = []
     for name, (path, _) in shipped.items():
         if names and name not in names:
             continue
         meta = checkpoint.read_config(path)
         commands = [h["command"] for h in meta.get("history", [])] + [meta["command"]]
+        train = [replay_argv(c, out_root / name, out_root, device, threads) for c in commands]
         metrics = ",".join(dict.fromkeys(metric_of(k) for k in meta.get("metrics", {})))
-        steps.append({"name": name, "train": [replay_argv(c, out_root / name, out_root, device) for c in commands],
-                      "eval": ["eval", str(out_root / name), "--metrics", metrics, "--write-card"] if metrics else None})
-    return steps
+        starts_from = {Path(t.partition("=")[2]).name for argv in train for t in argv
+                       if t.startswith(("init_from=", "base="))}
+        last = train[-1]
+        models.append({"name": name, "train": train, "after": sorted(starts_from),
+                       "steps": int(last[last.index("--steps") + 1]) if "--steps" in last else 0,
+                       "eval": ["eval", str(out_root / name), "--metrics", metrics, "--write-card"] if metrics else None})
+    return models
 
 
 def adopt(kept: str | Path, dest: str | Path, provenance: str) -> Path:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from playground import checkpoint
 from playground.cli import _parser, main
 from playground.errors import PlaygroundError
 from playground.registry import shipped_models
@@ -24,6 +25,34 @@ def test_every_shipped_model_replays_its_recorded_commands_into_the_new_folder(t
     assert f"init_from={tmp_path / 'srresnet-x4'}" in srgan and names.index("srresnet-x4") < names.index("srgan-x4")
     resumed = steps[names.index("cgan-fashion")]["train"]
     assert len(resumed) == 2 and "--resume" not in resumed[0] and "--resume" in resumed[1]   # history first
+    after = {s["name"]: s["after"] for s in steps if s["after"]}
+    assert after == {"srgan-x4": ["srresnet-x4"], "tedigan-fashion": ["stylegan-fashion"]}
+    for step in steps:                                   # `--steps` of the last command: the shipped step
+        assert step["steps"] == checkpoint.read_config(shipped_models()[step["name"]][0])["step"]
+    assert all(argv[-2:] == ["--threads", "4"] for s in plan(None, tmp_path, "cuda", threads=4) for argv in s["train"])
+
+
+def test_retrain_jobs_runs_models_side_by_side_and_reports_each(idx_dir, tmp_path, monkeypatch, capsys):
+    """`retrain --jobs 2` end to end, on two tiny stand-in models (the shipped ones train for minutes
+    on a GPU): each trains in its own process, the one that starts from the other waits for it, and a
+    model whose command fails is reported without stopping the rest (exit 1)."""
+    import playground.retrain
+
+    def tiny(name, **extra):
+        return {"name": name, "steps": 2, "eval": None, "after": [], **extra,
+                "train": [["train", "cgan", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "2",
+                           "--batch-size", "8", "--no-tensorboard", "--out", str(tmp_path / "out" / name),
+                           "--device", "cpu", "--threads", "1"]]}
+    models = [tiny("a"), tiny("b", after=["a"]), {**tiny("c"), "train": [["train", "no-such-family"]]}]
+    monkeypatch.setattr(playground.retrain, "plan", lambda names, root, device, threads: models)
+    assert main(["retrain", "--out-root", str(tmp_path / "out"), "--jobs", "2", "--device", "cpu"]) == 1
+    out, err = capsys.readouterr()
+    assert "retrained 2 of 3 models" in out and "c: failed (exit 2)" in err
+    for name in "ab":
+        assert checkpoint.read_config(tmp_path / "out" / name)["step"] == 2
+    assert "error:" in (tmp_path / "out" / "logs" / "c.log").read_text()
+    assert main(["retrain", "--out-root", str(tmp_path / "out"), "--jobs", "0"]) == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err
 
 
 def test_dry_run_and_bad_names(tmp_path, capsys):
