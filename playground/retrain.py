@@ -58,6 +58,20 @@ def replay_argv(command: str, model_dir: Path, out_root: Path, device: str, thre
     return argv + ["--device", device] + (["--threads", str(threads)] if threads else [])
 
 
+def _segment(entry: dict, family: str) -> str:
+    """An earlier segment of a resumed run as it ran: stopped at `to_step` (SIGTERM, a lent machine's
+    time limit), so `--steps` becomes that step; refused where training depends on --steps."""
+    tokens = shlex.split(entry["command"])
+    to_step = entry.get("to_step")
+    if to_step is None or "--steps" not in tokens or tokens[tokens.index("--steps") + 1] == str(to_step):
+        return entry["command"]
+    if get_family(family).fit_to_run is not Family.fit_to_run:
+        raise PlaygroundError(f"a {family} segment stopped at step {to_step} of its --steps cannot be replayed: "
+                              "its training depends on --steps")
+    tokens[tokens.index("--steps") + 1] = str(to_step)
+    return shlex.join(tokens)
+
+
 def plan(names: list[str] | None, out_root: str | Path, device: str, threads: int = 0) -> list[dict]:
     """For each model, in the registry's order (SRResNet before the SRGAN that starts from it):
     its training commands as CLI argument lists, the eval command that re-measures its card, the
@@ -71,7 +85,7 @@ def plan(names: list[str] | None, out_root: str | Path, device: str, threads: in
         if names and name not in names:
             continue
         meta = checkpoint.read_config(path)
-        commands = [h["command"] for h in meta.get("history", [])] + [meta["command"]]
+        commands = [_segment(h, meta["family"]) for h in meta.get("history", [])] + [meta["command"]]
         train = [replay_argv(c, out_root / name, out_root, device, threads) for c in commands]
         metrics = ",".join(dict.fromkeys(metric_of(k) for k in meta.get("metrics", {})))
         starts_from = {Path(t.partition("=")[2]).name for argv in train for t in argv

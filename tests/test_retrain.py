@@ -25,6 +25,12 @@ def test_every_shipped_model_replays_its_recorded_commands_into_the_new_folder(t
     assert f"init_from={tmp_path / 'srresnet-x4'}" in srgan and names.index("srresnet-x4") < names.index("srgan-x4")
     resumed = steps[names.index("cgan-fashion")]["train"]
     assert len(resumed) == 2 and "--resume" not in resumed[0] and "--resume" in resumed[1]   # history first
+    for step in steps:              # a segment stopped early (SIGTERM) replays to where it stopped
+        history = checkpoint.read_config(shipped_models()[step["name"]][0]).get("history", [])
+        for argv, h in zip(step["train"], history):
+            assert argv[argv.index("--steps") + 1] == str(h["to_step"])
+    progan = steps[names.index("progan-fashion")]["train"]
+    assert progan[0][progan[0].index("--steps") + 1] == "11901"                # recorded: --steps 200000
     after = {s["name"]: s["after"] for s in steps if s["after"]}
     assert after == {"srgan-x4": ["srresnet-x4"], "tedigan-fashion": ["stylegan-fashion"]}
     for step in steps:                                   # `--steps` of the last command: the shipped step
@@ -100,3 +106,13 @@ def test_adopt_refuses_a_family_whose_training_depends_on_the_run_length(tmp_pat
                     meta={"command": "python -m playground train cyclegan --steps 9 --out x"})
     assert main(["adopt", str(tmp_path / "k"), str(tmp_path / "m"), "--provenance", "p"]) == 2
     assert "cyclegan training depends on --steps" in capsys.readouterr().err and not (tmp_path / "m").exists()
+
+
+def test_a_stopped_segment_of_a_run_length_dependent_family_is_refused():
+    from playground.retrain import _segment
+
+    entry = {"command": "python -m playground train cyclegan --steps 9 --out x", "to_step": 4}
+    with pytest.raises(PlaygroundError, match="cyclegan segment stopped at step 4"):
+        _segment(entry, "cyclegan")
+    assert _segment({**entry, "to_step": 9}, "cyclegan") == entry["command"]
+    assert "--steps 4" in _segment(entry, "biggan")
