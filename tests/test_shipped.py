@@ -190,10 +190,13 @@ def progan_full_steps(cfg: dict) -> int:
 def test_biggan_bars():
     """biggan-fashion: conditional accuracy >= 0.90 (cgan-fashion: 0.858), precision/recall on the
     same yardstick as cgan-fashion, per-class FID and the truncation trade-off measured and recorded.
-    Issue #13's recall bar (not below cgan-fashion's) is NOT met yet: 0.162 vs 0.370 (see its card)."""
-    big = checkpoint.read_config(shipped_models()["biggan-fashion"][0])["metrics"]
+    Issue #13's recall bar (not below cgan-fashion's, 0.370) is NOT met yet: mode seeking
+    (lambda_diversity 0.2) lifted it from 0.162 to 0.300 while keeping the class accuracy bar."""
+    big_meta = checkpoint.read_config(shipped_models()["biggan-fashion"][0])
+    big = big_meta["metrics"]
     cgan = checkpoint.read_config(shipped_models()["cgan-fashion"][0])["metrics"]
     assert big["cond-acc"]["value"] >= 0.90 and big["cond-acc"]["n_generated"] >= 10_000
+    assert big_meta["config"]["lambda_diversity"] > 0 and big["prc"]["recall"] >= 0.25       # was 0.162 without
     assert big["prc"]["precision"] > cgan["prc"]["precision"]                    # sharper, less varied
     assert big["prc"]["feature_network"] == cgan["prc"]["feature_network"]      # same yardstick
     assert len(big["per-class-fid"]["per_class"]) == 10
