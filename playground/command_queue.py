@@ -50,7 +50,8 @@ class _Running:
 def run_chains(chains: list[Chain], jobs: int, log_dir: str | Path, stop: threading.Event | None = None,
                say=print, poll_s: float = 0.2) -> dict[str, str]:
     """Run every chain, at most `jobs` at once, each chain's output in log_dir/NAME.log.
-    Returns name -> "ok", "failed (exit N): COMMAND", "skipped: NAME failed" or "stopped"."""
+    Returns name -> "ok", "failed (exit N): COMMAND", "skipped: ..." (waits on a failed chain or
+    in a cycle) or "stopped"."""
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
     names = {c.name for c in chains}
@@ -105,6 +106,12 @@ def run_chains(chains: list[Chain], jobs: int, log_dir: str | Path, stop: thread
                     running[c.name] = run = _Running(c, open(log, "w"), time.monotonic(), list(c.commands))
                     say(f"{c.name}: started ({len(c.commands)} command(s), log {log})")
                     run.start_next()
+            if pending and not running:                    # none ready, none to wait for: a cycle
+                waiting = {c.name for c in pending}
+                for c in pending:
+                    status[c.name] = f"skipped: waits on {', '.join(d for d in c.after if d in waiting)} in a cycle"
+                    say(f"{c.name}: {status[c.name]}")
+                pending = []
             time.sleep(poll_s)
     finally:
         _terminate(running.values())

@@ -81,3 +81,11 @@ def test_bad_arguments(tmp_path):
         run_chains([Chain("a", []), Chain("a", [])], 1, tmp_path)
     with pytest.raises(ValueError, match="needs a command"):
         run_chains([Chain("a", [])], 1, tmp_path)
+
+
+def test_chains_that_wait_on_each_other_are_skipped_not_waited_for_forever(tmp_path):
+    status = run_chains([Chain("a", [note(tmp_path / "x", "a")], after=("b",)),
+                         Chain("b", [note(tmp_path / "x", "b")], after=("a",)),
+                         Chain("c", [note(tmp_path / "x", "c")])], 1, tmp_path / "logs")
+    assert status == {"c": "ok", "a": "skipped: waits on b in a cycle", "b": "skipped: waits on a in a cycle"}
+    assert (tmp_path / "x").read_text() == "c\n"
