@@ -31,7 +31,6 @@ class Chain:
 
 @dataclass
 class _Running:
-    chain: Chain
     log: object
     started: float
     left: list[list[str]] = field(default_factory=list)
@@ -103,7 +102,7 @@ def run_chains(chains: list[Chain], jobs: int, log_dir: str | Path, stop: thread
                 if all(status.get(d) == "ok" for d in c.after if d in names):
                     pending.remove(c)
                     log = log_dir / f"{c.name}.log"
-                    running[c.name] = run = _Running(c, open(log, "w"), time.monotonic(), list(c.commands))
+                    running[c.name] = run = _Running(open(log, "w"), time.monotonic(), list(c.commands))
                     say(f"{c.name}: started ({len(c.commands)} command(s), log {log})")
                     run.start_next()
             if pending and not running:                    # none ready, none to wait for: a cycle

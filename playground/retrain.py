@@ -58,6 +58,12 @@ def replay_argv(command: str, model_dir: Path, out_root: Path, device: str, thre
     return argv + ["--device", device] + (["--threads", str(threads)] if threads else [])
 
 
+def _depends_on_run_length(family: str) -> bool:
+    """Whether training depends on --steps (CycleGAN's lr decay), so that a run stopped short of it
+    is not the same as a run given fewer steps: the protocol's default fit_to_run keeps the config."""
+    return get_family(family).fit_to_run is not Family.fit_to_run
+
+
 def _segment(entry: dict, family: str) -> str:
     """An earlier segment of a resumed run as it ran: stopped at `to_step` (SIGTERM, a lent machine's
     time limit), so `--steps` becomes that step; refused where training depends on --steps."""
@@ -65,7 +71,7 @@ def _segment(entry: dict, family: str) -> str:
     to_step = entry.get("to_step")
     if to_step is None or "--steps" not in tokens or tokens[tokens.index("--steps") + 1] == str(to_step):
         return entry["command"]
-    if get_family(family).fit_to_run is not Family.fit_to_run:
+    if _depends_on_run_length(family):
         raise PlaygroundError(f"a {family} segment stopped at step {to_step} of its --steps cannot be replayed: "
                               "its training depends on --steps")
     tokens[tokens.index("--steps") + 1] = str(to_step)
@@ -103,9 +109,8 @@ def adopt(kept: str | Path, dest: str | Path, provenance: str) -> Path:
     `provenance` (where and why: the card prints it) is recorded. Refused for a family whose
     training depends on the run's length (CycleGAN's lr decay): there `--steps` is not a cut."""
     meta = checkpoint.read_config(kept)
-    family: Family = get_family(meta["family"])
-    if family.fit_to_run is not Family.fit_to_run:      # the protocol's default: the config as it is
-        raise PlaygroundError(f"{family.name} training depends on --steps; a kept step is not that run cut short")
+    if _depends_on_run_length(meta["family"]):
+        raise PlaygroundError(f"{meta['family']} training depends on --steps; a kept step is not that run cut short")
     tokens = shlex.split(meta.get("command", ""))
     if tokens[:4] != PREFIX or "--steps" not in tokens:
         raise PlaygroundError(f"{kept}: no recorded training command with --steps")
