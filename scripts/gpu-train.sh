@@ -7,7 +7,9 @@
 # cuda-marked tests run alongside. Back under $OUT: NAME.tar per run, at most CAP_MB (8 files of at
 # most 16 MiB come back): the run's resumable state when it fits (`train --resume` goes on here),
 # then its last kept checkpoints (weights + config); and logs.tar.gz (each run's log, the tests'
-# log, GPU utilisation). Pick a checkpoint with `eval` here, then `adopt` it.
+# log, GPU utilisation). A tar over 15 MiB comes back as NAME.tar.part0, .part1, ... (join them here
+# with `cat NAME.tar.part* > NAME.tar`); the files returned, logs and bench included, must stay at 8.
+# Pick a checkpoint with `eval` here, then `adopt` it.
 # CUDA_TESTS=0 skips the tests; BENCH_S=N runs `bench --device cuda` for at most N s after training.
 # Called again on the same (still warm) machine, each run resumes from where SIGTERM saved it.
 set -uo pipefail
@@ -55,6 +57,10 @@ for i in "${!names[@]}"; do
     each=$(du -k "$(ls -d "$W/$name"/steps/* | tail -1)" | cut -f1)
     keep=$(( left / (each + 1) )); [ "$keep" -ge 1 ] || keep=1
     (cd "$W/$name" && { ls -d steps/* | tail -n "$keep"; ls "${state[@]}" 2>/dev/null; } | tar -cf "$OUT/$name.tar" -T -)
+    # a file comes back only up to 16 MiB: a larger tar (CAP_MB over 15) comes back in 15 MiB parts
+    if [ "$(stat -c %s "$OUT/$name.tar")" -gt $(( 15 * 1024 * 1024 )) ]; then
+        split -b 15M -d -a 1 "$OUT/$name.tar" "$OUT/$name.tar.part" && rm "$OUT/$name.tar"
+    fi
 done
 tar -czf "$OUT/logs.tar.gz" -C "$W" $(cd "$W" && ls *.log device.txt 2>/dev/null)
 ls -la "$OUT"
