@@ -217,11 +217,12 @@ def export(name: str, fmt: str, out: str, direction: str = "a2b") -> dict:
     return _export(load_model(name), fmt, out, direction).to_dict()
 
 
-def end_distributed() -> None:
-    """Leave the torchrun process group, if this process joined one (a no-op otherwise)."""
+def end_distributed(clean: bool = True) -> None:
+    """Leave the torchrun process group, if this process joined one (a no-op otherwise); `clean`
+    (the work finished on this rank) waits for the other ranks first."""
     from .engine.dist import shutdown_current
 
-    shutdown_current()
+    shutdown_current(clean)
 
 
 def evaluate(name: str, metrics: Sequence[str] = ("fid",), n: int = 10_000, seed: int = 0,

@@ -194,9 +194,12 @@ def _cmd_train(a) -> int:
     stop = threading.Event()
     try:
         with _stop_on_signals(stop):
-            return _print_events(api.train(spec, stop))
-    finally:
-        api.end_distributed()
+            code = _print_events(api.train(spec, stop))
+    except BaseException:
+        api.end_distributed(clean=False)
+        raise
+    api.end_distributed()
+    return code
 
 
 @contextlib.contextmanager

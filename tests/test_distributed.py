@@ -90,6 +90,34 @@ def test_resume_two_processes_in_one_and_back(one_process, tmp_path):
     _assert_close(_weights(one), _weights(tmp_path / "b"))
 
 
+@pytest.mark.parametrize("world, atexit_runs", [("2", False), ("1", True)])
+def test_a_torchrun_rank_exits_with_its_code_and_flushed_output_but_no_finalisation(world, atexit_runs):
+    """`exit_process` ends a torchrun rank without interpreter finalisation (where gloo's thread
+    teardown once aborted a rank that had finished: CI stop 35), losing none of its printed lines;
+    a plain process exits as usual."""
+    code = ("import atexit; from playground.engine.dist import exit_process; "
+            "atexit.register(lambda: print('finalised')); print('last line', end=''); exit_process(3)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**_env(), "WORLD_SIZE": world})
+    assert r.returncode == 3
+    assert r.stdout.startswith("last line")
+    assert ("finalised" in r.stdout) is atexit_runs
+
+
+def test_a_failed_rank_leaves_the_group_without_waiting_for_the_others(monkeypatch):
+    """After a failure a rank must not wait at a barrier for peers that may never come."""
+    import playground.engine.dist as dist_mod
+
+    calls = []
+    monkeypatch.setattr(dist_mod.tdist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist_mod.tdist, "barrier", lambda: calls.append("barrier"))
+    monkeypatch.setattr(dist_mod.tdist, "destroy_process_group", lambda: calls.append("destroy"))
+    dist_mod.shutdown_current(clean=False)
+    assert calls == ["destroy"]
+    dist_mod.shutdown_current()
+    assert calls == ["destroy", "barrier", "destroy"]
+
+
 def test_batch_rng_slices_reproduce_one_draw():
     full = BatchRNG(torch.Generator().manual_seed(5)).randn(8, 3)
     parts = [BatchRNG(torch.Generator().manual_seed(5), rank=r, world=2).randn(4, 3) for r in range(2)]

@@ -14,6 +14,7 @@ would compute.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import torch
@@ -127,6 +128,25 @@ def local_device(device: torch.device, dist: Dist) -> torch.device:
     return device
 
 
-def shutdown_current() -> None:
-    if tdist.is_available() and tdist.is_initialized():
-        tdist.destroy_process_group()
+def shutdown_current(clean: bool = True) -> None:
+    """Leave the process group. After a clean finish every rank first waits for the others, so none
+    tears down its connections while a peer is still writing its last checkpoint or events; after a
+    failure it leaves at once (a barrier would wait for a rank that may never come)."""
+    if not (tdist.is_available() and tdist.is_initialized()):
+        return
+    if clean:
+        tdist.barrier()
+    tdist.destroy_process_group()
+
+
+def exit_process(code: int) -> None:
+    """End the process with `code`. A torchrun rank skips the interpreter's finalisation: with the
+    process group gone nothing is left to do, and gloo's worker threads being torn down there once
+    aborted a rank that had finished cleanly ("terminate called without an active exception"),
+    failing the whole launch. Every file the project writes is closed by then; the standard streams
+    are flushed here."""
+    if env_world() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

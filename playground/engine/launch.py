@@ -28,6 +28,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import PlaygroundError
+from .dist import exit_process, shutdown_current
 from .trainer import Event, TrainSpec, train
 
 FORCE_KILL_S = 10.0
@@ -73,12 +74,14 @@ def worker(folder: Path) -> int:
         if main:
             with open(folder / EVENTS, "a") as f:
                 f.write(json.dumps({"kind": "error", "step": 0, "total": spec.steps, "message": str(e)}) + "\n")
+        shutdown_current(clean=False)
         return 2
+    except BaseException:
+        shutdown_current(clean=False)
+        raise
     finally:
         stop.set()
-        from .dist import shutdown_current
-
-        shutdown_current()
+    shutdown_current()
     return 0
 
 
@@ -138,4 +141,4 @@ def _follow(proc, folder: Path, spec: TrainSpec, stop, errors: list[str]) -> Ite
 
 
 if __name__ == "__main__":
-    sys.exit(worker(Path(sys.argv[1])))
+    exit_process(worker(Path(sys.argv[1])))
