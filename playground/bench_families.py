@@ -5,6 +5,8 @@ layer (nothing vendored) and run the way those scripts run: PIL images through p
 torchvision transforms and a DataLoader, Adam, zero_grad/backward/step.
 
 img/s counts real images consumed per second (a WGAN-GP step reads n_critic batches, in both).
+On the CPU each family is also timed at batch 64 with bf16 autocast (`b64_bf16`), which is what
+`train --precision bf16` runs; on CUDA the engine runs are bf16 already.
 """
 
 from __future__ import annotations
@@ -29,15 +31,17 @@ FAMILY_RUNS = {
 LARGE = {"cpu": 512, "cuda": 8192}          # the large batch (MLPs x4 on CUDA, heavy nets /4), halved on OOM
 
 
-def engine_rate(family: str, batch: int, device: str, seconds: float, warmup: int = 3) -> dict:
-    """img/s and it/s of `family` through the engine, timed after `warmup` steps for ~`seconds`."""
+def engine_rate(family: str, batch: int, device: str, seconds: float, warmup: int = 3,
+                precision: str | None = None) -> dict:
+    """img/s and it/s of `family` through the engine, timed after `warmup` steps for ~`seconds`.
+    `precision` defaults to bf16 autocast on CUDA and fp32 on the CPU."""
     from .engine.trainer import TrainSpec, train
 
     dataset, sets = FAMILY_RUNS[family]
     stop = threading.Event()
     spec = TrainSpec(family=family, dataset=dataset, steps=10**6, batch_size=batch, seed=0, device=device,
                      overrides={k: str(v) for k, v in sets.items()}, log_every=1, sample_every=10**9,
-                     precision="bf16" if device == "cuda" else "fp32")
+                     precision=precision or ("bf16" if device == "cuda" else "fp32"))
     start = last = None
     for ev in train(spec, stop):
         if ev.kind != "step" or ev.step < warmup:
@@ -198,6 +202,9 @@ def bench_families(device: str = "cpu", families: list[str] | None = None, secon
         if fam in PEERS:
             row["peer_b64"] = peer_rate(fam, 64, device, seconds)
             row["speedup_b64"] = round(row["b64"]["img_per_s"] / max(row["peer_b64"]["img_per_s"], 1), 2)
+        if device != "cuda":     # the CPU's bf16 autocast (`train --precision bf16`) beside its fp32
+            row["b64_bf16"] = engine_rate(fam, 64, device, seconds, precision="bf16")
+            row["bf16_speedup_b64"] = round(row["b64_bf16"]["img_per_s"] / max(row["b64"]["img_per_s"], 1), 2)
         row["large"] = _largest(fam, device, seconds)
         out[fam] = row
         print(f"  {fam:<9} {row}", flush=True)

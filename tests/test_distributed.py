@@ -331,3 +331,14 @@ def test_train_tab_starts_a_run_in_two_processes(tmp_path, monkeypatch):
     monkeypatch.delenv("PLAYGROUND_MAX_PROCESSES")
     one = build_app(runs_dir=str(tmp_path / "runs1"))
     assert not [c for c in one.blocks.values() if getattr(c, "elem_id", None) == "tr-processes"][0].visible
+
+
+def test_families_bench_times_cpu_bf16_beside_fp32():
+    """`bench --only families` on the CPU has a bf16-autocast column beside fp32 at batch 64 (what
+    `train --precision bf16` runs), with the ratio of the two."""
+    from playground.bench_families import bench_families
+
+    row = bench_families("cpu", ["gan"], seconds=0.2)["families"]["gan"]
+    for key in ("b64", "b64_bf16"):
+        assert row[key]["batch"] == 64 and row[key]["img_per_s"] > 0
+    assert row["bf16_speedup_b64"] == round(row["b64_bf16"]["img_per_s"] / row["b64"]["img_per_s"], 2)
