@@ -139,14 +139,14 @@ def shutdown_current(clean: bool = True) -> None:
     tdist.destroy_process_group()
 
 
-def exit_process(code: int) -> None:
+def exit_process(code: int | None) -> None:
     """End the process with `code`. A torchrun rank skips the interpreter's finalisation: with the
-    process group gone nothing is left to do, and gloo's worker threads being torn down there once
-    aborted a rank that had finished cleanly ("terminate called without an active exception"),
-    failing the whole launch. Every file the project writes is closed by then; the standard streams
-    are flushed here."""
+    process group gone nothing is left to do there. A rank that had finished cleanly once aborted
+    while leaving ("terminate called without an active exception", failing the whole launch), in the
+    group's teardown or in finalisation's; the barrier in `shutdown_current` covers the first, this
+    the second. Every file the project writes is closed by then; the standard streams are flushed."""
     if env_world() > 1:
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(code)
+        os._exit(code or 0)
     sys.exit(code)
