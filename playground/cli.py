@@ -192,13 +192,13 @@ def _cmd_train(a) -> int:
         threads=a.threads, fp16_weights=a.fp16_weights, precision=a.precision, compile=a.compile,
         clip_grad=a.clip_grad, keep_checkpoints=a.keep_checkpoints)
     stop = threading.Event()
+    clean = False                    # a failed rank leaves the group without waiting for the others
     try:
         with _stop_on_signals(stop):
             code = _print_events(api.train(spec, stop))
-    except BaseException:
-        api.end_distributed(clean=False)
-        raise
-    api.end_distributed()
+        clean = True
+    finally:
+        api.end_distributed(clean)
     return code
 
 

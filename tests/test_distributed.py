@@ -92,9 +92,9 @@ def test_resume_two_processes_in_one_and_back(one_process, tmp_path):
 
 @pytest.mark.parametrize("world, atexit_runs", [("2", False), ("1", True)])
 def test_a_torchrun_rank_exits_with_its_code_and_flushed_output_but_no_finalisation(world, atexit_runs):
-    """`exit_process` ends a torchrun rank without interpreter finalisation (where gloo's thread
-    teardown once aborted a rank that had finished: CI stop 35), losing none of its printed lines;
-    a plain process exits as usual."""
+    """`exit_process` ends a torchrun rank without interpreter finalisation (a rank that had
+    finished once aborted while leaving: CI stop 35), losing none of its printed lines; a plain
+    process exits as usual."""
     code = ("import atexit; from playground.engine.dist import exit_process; "
             "atexit.register(lambda: print('finalised')); print('last line', end=''); exit_process(3)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,

@@ -64,24 +64,22 @@ def worker(folder: Path) -> int:
     stop = threading.Event()
     threading.Thread(target=_watch_stop, args=(folder, stop), daemon=True).start()
     main = int(os.environ.get("RANK", "0")) == 0
+    clean = False                    # a failed rank leaves the group without waiting for the others
     try:
         with open(folder / EVENTS, "a") if main else open(os.devnull, "w") as f:
             for ev in train(spec, stop):
                 if main:
                     f.write(_event_line(ev, folder) + "\n")
                     f.flush()
+        clean = True
     except PlaygroundError as e:
         if main:
             with open(folder / EVENTS, "a") as f:
                 f.write(json.dumps({"kind": "error", "step": 0, "total": spec.steps, "message": str(e)}) + "\n")
-        shutdown_current(clean=False)
         return 2
-    except BaseException:
-        shutdown_current(clean=False)
-        raise
     finally:
         stop.set()
-    shutdown_current()
+        shutdown_current(clean)
     return 0
 
 
