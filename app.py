@@ -33,7 +33,7 @@ def main(argv=None) -> None:
     if on_zerogpu():  # ZeroGPU wants models on the device at start-up; it replays that per lease
         from playground import api
 
-        for name in api.registry.shipped_models():
+        for name in api.shipped_model_names():
             api.load(name)
     demo = build_app()
     demo.queue(default_concurrency_limit=int(os.environ.get("PLAYGROUND_CONCURRENCY", "4")))

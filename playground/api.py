@@ -24,41 +24,49 @@ import numpy as np
 
 from . import registry
 from .capabilities import codes, sampling, style, text, translation, upscaling
-from .capabilities.checks import MAX_SAMPLES, MAX_SEED
+from .capabilities.limits import MAX_SAMPLES, MAX_SEED
 from .capabilities.codes import CODE_SWEEP_VALUES
 from .capabilities.style import MAX_MIX_SEEDS
 from .data import dataset_names
 from .engine.diagnose import EXPLANATIONS as _EXPLANATIONS
-from .engine.jobs import JobManager, Limits
 from .engine.trainer import Event, TrainSpec, train as _train
 from .errors import PlaygroundError
-from .families.protocol import Kind
-from .files import write_samples
-from .loading import LoadedModel, load
-from .access import can_use, latest_owned, set_shared, write_access
-from .runs_io import export_zip as export_run, extract_image_zip, import_zip as import_run
+from .contract import Kind
+from .models import LoadedModel, load
 
-__all__ = ["TrainSpec", "Event", "JobManager", "Limits", "Kind", "export_run", "import_run", "extract_image_zip",
-           "can_use", "latest_owned", "set_shared", "write_access",
-           "list_models", "list_families", "list_datasets", "load", "sample", "sample_with_labels", "interpolate",
-           "diagnosis_explanation",
-           "code_sweep", "translate", "translate_batch", "upscale", "check_against_ground_truth", "style_mix",
-           "style_layers", "truncation_strip", "text_to_image", "text_to_image_info", "invert", "edit", "text_seed_image", "latent_walk", "write_samples", "train", "evaluate", "MAX_SAMPLES", "MAX_SEED",
-           "MAX_MIX_SEEDS", "CODE_SWEEP_VALUES"]
+__all__ = ["TrainSpec", "Event", "Kind", "MAX_SAMPLES", "MAX_SEED", "MAX_MIX_SEEDS", "CODE_SWEEP_VALUES",
+           "list_models", "list_families", "list_datasets", "shipped_model_names", "family_settings",
+           "family_setting_table", "family_losses", "load", "sample", "sample_with_labels", "interpolate",
+           "attention_overlay", "diagnosis_explanation", "code_sweep", "style_mix", "style_layers",
+           "truncation_strip", "latent_walk", "translate", "translate_batch", "upscale", "check_against_ground_truth",
+           "text_to_image", "text_to_image_info", "invert", "edit", "text_seed_image", "train", "export",
+           "end_distributed", "list_metrics", "metric_names", "metric_direction", "evaluate"]
 
 
 def list_families() -> list[str]:
     return registry.family_names()
 
 
+def shipped_model_names() -> list[str]:
+    """The shipped models' names (registry order), whether or not their files are present."""
+    return list(registry.shipped_models())
+
+
 def family_settings(family: str) -> dict:
     """The settings a user may give a family (`--set`, the Train tab), with their defaults; the
     data-derived ones are left out, since the engine fills them in from the dataset."""
-    from .engine.config import settable
+    from .contract import settable
 
     fam = registry.get_family(family)
     defaults = dataclasses.asdict(fam.Config())
     return {k: defaults[k] for k in settable(fam)}
+
+
+def family_setting_table(family: str) -> list[dict]:
+    """One row per user setting of a family: name, default, bounds, group, label, help (its schema)."""
+    from .contract.settings import settings_table
+
+    return settings_table(registry.get_family(family))
 
 
 def family_losses(family: str) -> tuple[str, ...]:
@@ -206,13 +214,16 @@ def edit(name: str, source, instruction: str, strength: float = 1.0) -> dict:
 
 
 def train(spec: TrainSpec, stop_event: threading.Event | None = None) -> Iterator[Event]:
-    return _train(spec, stop_event)
+    """Run (or resume) a training run: an iterator of engine Events (see engine/trainer.py)."""
+    from .eval.resources import training_resources
+
+    return _train(spec, stop_event, training_resources())
 
 
 def export(name: str, fmt: str, out: str, direction: str = "a2b") -> dict:
     """Write model `name`'s generator as ONNX or TorchScript; see capabilities/export.py."""
     from .capabilities.export import export as _export
-    from .loading import load_model
+    from .models import load_model
 
     return _export(load_model(name), fmt, out, direction).to_dict()
 
@@ -225,36 +236,34 @@ def end_distributed(clean: bool = True) -> None:
     shutdown_current(clean)
 
 
+def list_metrics() -> list[dict]:
+    """The registered metrics: name, summary, "higher"/"lower"/"" is better, kinds, card entries."""
+    from .capabilities.metrics import METRICS
+
+    return [{"name": m.name, "summary": m.summary, "better": m.better,
+             "kinds": sorted(k.value for k in m.kinds), "entries": list(m.card_entries)} for m in METRICS]
+
+
+def metric_names() -> list[str]:
+    from .capabilities.metrics import metric_names as names
+
+    return names()
+
+
+def metric_direction(entry: str) -> str:
+    """'higher' | 'lower' | '' is better, for a metric or a card entry it writes."""
+    from .capabilities.metrics import entry_better
+
+    return entry_better(entry)
+
+
 def evaluate(name: str, metrics: Sequence[str] = ("fid",), n: int = 10_000, seed: int = 0,
-             write_card: bool = False, inception_weights: str | None = None, feature_net: str = "auto",
-             progress=None) -> dict:
-    """Metrics with provenance; see playground.eval. `n` = generated samples in total.
-    With write_card, the results are stored in the checkpoint's config.json and its card rewritten."""
-    from . import checkpoint
-    from .eval.run import ABOVE, check_request, evaluate_model
-    from .loading import load_model
+             inception_weights: str | None = None, feature_net: str = "auto", progress=None) -> dict:
+    """Metrics with provenance: {"model": name, "metrics": {entry: {"value": ..., ...}}}. `n` =
+    generated samples in total. The metrics, and the kinds each applies to, are the registry's
+    (capabilities/metrics.py: `metric_names()`); `tools.cards.record_metrics` stores a result in the
+    checkpoint's config.json and rewrites its card (`eval --write-card`)."""
+    from .capabilities.metrics import evaluate as _evaluate
 
-    metrics = list(metrics)
-    check_request(metrics, n)
-    rest = [m for m in metrics if m not in ABOVE]
-    results = {}
-    if rest:
-        res = evaluate_model(name, rest, n=n, seed=seed, inception_weights=inception_weights,
-                             feature_net=feature_net, progress=progress)
-        if "rank" in res:  # a torchrun rank other than 0: its shard is in rank 0's result
-            return res
-        results.update(res["metrics"])
-    if "sr" in metrics:
-        results["sr"] = upscaling.sr_benchmark(load_model(name), seed)
-    if "text" in metrics:
-        from .capabilities.text_metrics import measure
-
-        results.update(measure(load_model(name), seed))
-    if write_card:
-        from .cards import write_card as _write_card
-
-        path = registry.resolve_model(name)
-        old = checkpoint.read_config(path).get("metrics", {})
-        checkpoint.update_meta(path, metrics={**old, **results})
-        _write_card(name)
-    return {"model": name, "metrics": results}
+    return _evaluate(name, metrics, n=n, seed=seed, inception_weights=inception_weights,
+                     feature_net=feature_net, progress=progress)

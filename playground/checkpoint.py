@@ -19,6 +19,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from .contract.settings import upgrade_config
 from .errors import PlaygroundError
 
 FORMAT_VERSION = 1
@@ -163,6 +164,8 @@ def read_config(ckpt_dir: str | Path) -> dict:
         raise PlaygroundError(
             f"checkpoint {ckpt_dir} has format_version {cfg.get('format_version')!r}; "
             f"this playground reads version {FORMAT_VERSION}")
+    if isinstance(cfg["config"], dict):       # a checkpoint written before a setting was renamed
+        cfg["config"] = upgrade_config(cfg["config"])
     return cfg
 
 

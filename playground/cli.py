@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from .errors import PlaygroundError
+from .images.writing import write_samples
 
 
 def _parse_sets(items: list[str]) -> dict:
@@ -29,13 +30,25 @@ def _parse_sets(items: list[str]) -> dict:
     return out
 
 
+def _settings_epilog(api) -> str:
+    """`train --help`'s list of every family's settings with their defaults (from the Config schema)."""
+    lines = ["family settings (--set KEY=VALUE; `python -m playground settings FAMILY` explains each):"]
+    for family in api.list_families():
+        items = " ".join(f"{r['name']}={r['default']}" for r in api.family_setting_table(family))
+        lines.append(f"  {family}: {items}")
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
+    from . import api
+
     p = argparse.ArgumentParser(prog="python -m playground", description="GAN Playground")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     sub.add_parser("list", help="families, datasets and shipped models")
 
-    t = sub.add_parser("train", help="train a GAN family")
+    t = sub.add_parser("train", help="train a GAN family", epilog=_settings_epilog(api),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument("family")
     t.add_argument("--dataset", default="mnist5k")
     t.add_argument("--steps", type=int, default=1000)
@@ -45,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default=None, choices=["cpu", "cuda", "mps", "auto"])
     t.add_argument("--resume", default=None, help="checkpoint folder to continue from")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="family setting, e.g. --set arch=conv --set lr=1e-4 (repeatable)")
+                   help="family setting, e.g. --set arch=conv --set lr=1e-4 (repeatable); each family's "
+                   "settings are listed below, `settings FAMILY` explains them")
     t.add_argument("--augment", default="", help="DiffAugment policy, e.g. translation,cutout")
     t.add_argument("--ema", type=float, default=0.0, help="EMA decay for G, e.g. 0.999")
     t.add_argument("--ema-rampup", type=float, default=0.0,
@@ -80,13 +94,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="ProGAN: sample as G was when this resolution was finished (e.g. 8)")
     s.add_argument("--out", required=True, help=".png (grid) or .npz (images, labels)")
 
+    st = sub.add_parser("settings", help="a family's settings: default, allowed values, what each does")
+    st.add_argument("family")
+
     m = sub.add_parser("summary", help="per-layer table of a family's networks")
     m.add_argument("family")
     m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
 
     e = sub.add_parser("eval", help="measure a model")
     e.add_argument("model")
-    e.add_argument("--metrics", default="fid", help="comma list: fid,isc,kid,prc,cond-acc,code-acc,per-class-fid,translation,sr,mixing,truncation,text")
+    e.add_argument("--metrics", default="fid", help="comma list of: " + "; ".join(
+        f"{m['name']} ({m['summary']}{', ' + m['better'] + ' is better' if m['better'] else ''})"
+        for m in api.list_metrics()))
     e.add_argument("--n", "--samples", dest="n", type=int, default=10_000,
                    help="generated samples (in total); under torchrun write --samples (torchrun takes --n for itself)")
     e.add_argument("--inception-weights", default=None, help="Inception-v3 weights file (else domain net)")
@@ -278,7 +297,7 @@ def _cmd_sample(a) -> int:
     if a.resolution is not None:
         controls["resolution"] = a.resolution
     images, used = api.sample_with_labels(a.model, a.n, a.seed, labels=labels, **controls)
-    api.write_samples(out, images, used)
+    write_samples(out, images, used)
     print(f"wrote {len(images)} samples to {out}")
     return 0
 
@@ -295,7 +314,7 @@ def _cmd_list(a) -> int:
 
 
 def _cmd_summary(a) -> int:
-    from .summary import family_summary
+    from .tools.summary import family_summary
 
     print(family_summary(a.family, _parse_sets(a.set)))
     return 0
@@ -305,8 +324,11 @@ def _cmd_eval(a) -> int:
     from . import api
 
     res = api.evaluate(a.model, metrics=[m.strip() for m in a.metrics.split(",") if m.strip()], n=a.n,
-                       seed=a.seed, write_card=a.write_card, inception_weights=a.inception_weights,
-                       feature_net=a.feature_net)
+                       seed=a.seed, inception_weights=a.inception_weights, feature_net=a.feature_net)
+    if a.write_card and "rank" not in res:
+        from .tools.cards import record_metrics
+
+        record_metrics(a.model, res["metrics"])
     api.end_distributed()
     if "rank" in res:  # under torchrun, rank 0 reports
         return 0
@@ -318,7 +340,7 @@ def _cmd_eval(a) -> int:
 
 
 def _cmd_bench(a) -> int:
-    from .bench import run_bench
+    from .tools.bench import run_bench
 
     res = run_bench([x for x in a.only.split(",") if x], device=a.device)
     if a.json:
@@ -327,13 +349,26 @@ def _cmd_bench(a) -> int:
 
 
 def _cmd_loadtest(a) -> int:
-    from .loadtest import run_loadtest
+    from .tools.loadtest import run_loadtest
 
     res = run_loadtest(a.clients, a.calls, a.endpoint, a.timeout)
     print(" ".join(f"{k}={v}" for k, v in res.items()))
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2) + "\n")
     return 0 if res["errors"] == 0 and not res["timed_out"] else 1
+
+
+def _cmd_settings(a) -> int:
+    from . import api
+
+    rows = api.family_setting_table(a.family)
+    width = max(len(r["name"]) for r in rows)
+    for group in dict.fromkeys(r["group"] for r in rows):
+        print(f"{group}:")
+        for r in (r for r in rows if r["group"] == group):
+            bounds = f" [{r['bounds']}]" if r["bounds"] else ""
+            print(f"  {r['name']:<{width}}  {r['default']!r}{bounds}  {r['label']}: {r['help']}")
+    return 0
 
 
 def _cmd_train_classifier(a) -> int:
@@ -352,7 +387,7 @@ def _cmd_translate(a) -> int:
 
     res = api.translate(a.model, a.input, a.direction)
     strip = np.stack([res["input"], res["translated"], res["reconstructed"]])
-    api.write_samples(a.out, strip, None, nrow=3)
+    write_samples(a.out, strip, None, nrow=3)
     print(f"{res['source']} -> {res['target']}; input conversions: {'; '.join(res['conversions'])}")
     print(f"wrote input | translated | reconstructed to {a.out}")
     return 0
@@ -360,7 +395,7 @@ def _cmd_translate(a) -> int:
 
 def _cmd_upscale(a) -> int:
     from . import api
-    from .imaging import to_pil
+    from .images.convert import to_pil
 
     out = Path(a.out)
     if out.suffix != ".png":
@@ -376,7 +411,7 @@ def _cmd_upscale(a) -> int:
 
 def _cmd_mix(a) -> int:
     from . import api
-    from .imaging import to_pil
+    from .images.convert import to_pil
     from .seed import parse_seed_list
     from .capabilities.style import parse_crossover
 
@@ -407,7 +442,7 @@ def _cmd_text(a) -> int:
     from . import api
 
     res = api.text_to_image_info(a.model, a.prompt, a.n, a.seed, a.truncation)
-    api.write_samples(a.out, res["images"], None, nrow=min(8, a.n))
+    write_samples(a.out, res["images"], None, nrow=min(8, a.n))
     print(f"wrote {a.n} images of {res['prompt']!r} to {a.out}; image-text score {res['score']:.3f}")
     return 0
 
@@ -419,7 +454,7 @@ def _cmd_invert(a) -> int:
 
     out = _png_out(a.out)
     res = api.invert(a.model, a.input, a.steps)
-    api.write_samples(out, np.stack([res["input"], res["encoder_only"], res["reconstruction"]]), None, nrow=3)
+    write_samples(out, np.stack([res["input"], res["encoder_only"], res["reconstruction"]]), None, nrow=3)
     print(f"PSNR {res['psnr_encoder']:.2f} dB (encoder) -> {res['psnr']:.2f} dB after {a.steps} refinement steps; "
           f"input conversions: {'; '.join(res['conversions'])}; wrote input | encoder | refined to {out}")
     return 0
@@ -432,7 +467,7 @@ def _cmd_edit(a) -> int:
 
     out = _png_out(a.out)
     res = api.edit(a.model, a.seed if a.input is None else a.input, a.instruction, a.strength)
-    api.write_samples(out, np.stack([res["before"], res["after"]]), None, nrow=2)
+    write_samples(out, np.stack([res["before"], res["after"]]), None, nrow=2)
     print(f"{res['source']}: {res['class_before']} -> {res['class_after']}; image-text score "
           f"{res['score_before']:.3f} -> {res['score_after']:.3f} (strength {res['strength']}, layers {res['layers']}); "
           f"wrote before | after to {out}")
@@ -440,7 +475,7 @@ def _cmd_edit(a) -> int:
 
 
 def _cmd_card(a) -> int:
-    from .cards import write_cards
+    from .tools.cards import write_cards
 
     for path in write_cards(a.model):
         print(f"wrote {path}")
@@ -448,8 +483,8 @@ def _cmd_card(a) -> int:
 
 
 def _cmd_retrain(a) -> int:
-    from .command_queue import Chain, run_chains
-    from .retrain import plan
+    from .tools.command_queue import Chain, run_chains
+    from .tools.retrain import plan
 
     if a.jobs < 1:
         raise PlaygroundError("--jobs must be at least 1")
@@ -474,7 +509,7 @@ def _cmd_retrain(a) -> int:
 
 def _cmd_adopt(a) -> int:
     from .checkpoint import read_config
-    from .retrain import adopt
+    from .tools.retrain import adopt
 
     dest = adopt(a.kept, a.dest, a.provenance)
     print(f"wrote {dest}: its command replays step {read_config(dest)['step']}; measure it with eval --write-card")
@@ -490,7 +525,7 @@ def _cmd_export(a) -> int:
     return 0
 
 
-COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary,
+COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary, "settings": _cmd_settings,
             "eval": _cmd_eval, "bench": _cmd_bench, "loadtest": _cmd_loadtest, "train-classifier": _cmd_train_classifier,
             "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix,
             "export": _cmd_export, "retrain": _cmd_retrain, "text": _cmd_text, "invert": _cmd_invert,

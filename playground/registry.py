@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from .errors import PlaygroundError
-from .families.protocol import Family
+from .contract import Family
 
 FAMILY_MODULES: tuple[tuple[str, str], ...] = (
     ("gan", "playground.families.gan"),

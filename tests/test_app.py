@@ -153,7 +153,7 @@ def test_evaluate_endpoints(client):
     assert cmp["data"][0][0] == "fid" and "playground classifier (classifier-mnist5k)" in cmp["data"][0][3]
     with pytest.raises(AppError, match="at least one metric"):
         client.predict("cgan-mnist", [], 200, 0, api_name="/evaluate")
-    with pytest.raises(AppError, match="unconditional"):
+    with pytest.raises(AppError, match="the cond-acc metric: only conditional models"):
         client.predict("dcgan-fashion", ["cond-acc"], 200, 0, api_name="/evaluate")
 
 

@@ -6,7 +6,7 @@ import torch
 from conftest import run_to_end
 
 from playground import losses
-from playground.engine.trainer import TrainSpec, train
+from playground.api import TrainSpec, train
 from playground.errors import PlaygroundError
 from playground.nn.attention import SelfAttention
 from playground.nn.biggan_blocks import ConditionalBatchNorm, ProjectionHead

@@ -59,8 +59,8 @@ def test_sample_png_and_npz(trained, tmp_path):
     (["train", "cgan", "--dataset", "mnist5k", "--set", "lr=abc", "--out", "{tmp}/o"], "not a valid float"),
     (["train", "dcgan", "--dataset", "mnist5k", "--set", "width=-3", "--out", "{tmp}/o"], "must not be negative"),
     (["train", "dcgan", "--dataset", "mnist5k", "--steps", "2", "--set", "width=0", "--out", "{tmp}/o"],
-     "dcgan cannot train with these settings"),
-    (["train", "progan", "--dataset", "mnist5k", "--set", "z_dim=0", "--out", "{tmp}/o"], "progan: invalid settings"),
+     "width must be at least 1, got 0"),
+    (["train", "progan", "--dataset", "mnist5k", "--set", "z_dim=0", "--out", "{tmp}/o"], "z_dim (noise size) must be at least 1"),
 ])
 def test_bad_input_exit_code_2(trained, tmp_path, capsys, args, message):
     args = [a.format(run=trained, tmp=tmp_path) for a in args]
@@ -101,7 +101,7 @@ def test_entry_points_in_subprocess():
 
 def test_loadtest_serves_concurrent_clients_without_errors():
     """The load script itself (the figures live in README, measured with its defaults)."""
-    from playground.loadtest import percentile, run_loadtest
+    from playground.tools.loadtest import percentile, run_loadtest
 
     res = run_loadtest(clients=2, calls=3, timeout=120, warmup=1)
     assert res["completed"] == 6 and res["errors"] == 0 and not res["timed_out"]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from playground.command_queue import Chain, run_chains
+from playground.tools.command_queue import Chain, run_chains
 
 
 def py(code: str) -> list[str]:

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from playground import api
-from playground.engine.trainer import TrainSpec, train
-from playground.families.protocol import Kind
+from playground.api import TrainSpec, train
+from playground.contract import Kind
 from playground.registry import family_names, get_family
 
 pytestmark = [pytest.mark.cuda,
@@ -68,7 +68,7 @@ def test_sampling_on_gpu_matches_cpu():
     images: exact fp32, no TF32, even after a GPU training run in this process turned TF32 on.
     (cgan-fashion passes the bf16 check, so its GPU images are bf16's: test_bf16_inference_where_it_holds.)"""
     from playground.capabilities.sampling import generate, latents
-    from playground.loading import load_model
+    from playground.models import load_model
 
     _run("dcgan")                               # sets the trainer's GPU flags (TF32) process-wide
     cpu, gpu = load_model("stylegan-fashion"), load_model("stylegan-fashion", "cuda")
@@ -81,7 +81,7 @@ def test_sampling_on_gpu_matches_cpu():
 
 
 def test_eval_on_gpu_leaves_the_cached_model_on_the_cpu():
-    from playground.loading import load_model
+    from playground.models import load_model
 
     res = api.evaluate("cgan-fashion", ["fid", "cond-acc"], n=1000)
     assert res["metrics"]["cond-acc"]["value"] > 0.5
@@ -102,7 +102,7 @@ def test_ddp_nccl_two_devices(tmp_path):
 
 
 def test_bf16_inference_where_it_holds():
-    from playground.loading import load_model
+    from playground.models import load_model
 
     gpu = load_model("cgan-fashion", "cuda")
     api_images = api.sample("cgan-fashion", 8, 3, labels=list(range(8)))   # CPU, fp32

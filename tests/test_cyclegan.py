@@ -9,7 +9,7 @@ from playground import api, losses
 from playground.cli import main
 from playground.errors import PlaygroundError
 from playground.families import cyclegan
-from playground.imageio import open_image, to_model_input
+from playground.images.reading import open_image, to_model_input
 
 
 
@@ -51,7 +51,8 @@ def test_history_pool():
 
 
 def test_train_step_and_lr_decay(idx_dir):
-    from playground.engine.config import fit_to_dataset, make_config
+    from playground.contract import make_config
+    from playground.engine.config import fit_to_dataset
     from playground.engine.context import BatchSampler, StepContext
     from test_families import tiny_dataset
 
@@ -76,7 +77,7 @@ def test_train_step_and_lr_decay(idx_dir):
 def test_lr_decay_never_rises_when_a_run_is_resumed_longer(tmp_path):
     """A 9-step run decays from step 4; resumed to 30 steps, the decay goes on from the factor it had
     reached (it used to restart from the new half-way point, raising the learning rate again)."""
-    from playground.engine.trainer import TrainSpec, train
+    from playground.api import TrainSpec, train
 
     def lrs(steps, resume=None):
         spec = TrainSpec(family="cyclegan", dataset="fashion:7,9", steps=steps, batch_size=8, seed=0,

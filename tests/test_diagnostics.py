@@ -10,7 +10,7 @@ import torch
 
 from playground import api, checkpoint
 from playground.engine.diagnose import Diagnoser
-from playground.engine.trainer import TrainSpec, train
+from playground.api import TrainSpec, train
 from playground.registry import get_family
 
 

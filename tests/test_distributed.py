@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 
 from playground.engine.context import BatchSampler, StepContext
 from playground.engine.dist import Dist
-from playground.engine.trainer import TrainSpec, train
+from playground.api import TrainSpec, train
 from playground.engine.update import Precision, Updater, make_precision
 from playground.errors import PlaygroundError
 from playground.seed import BatchRNG
@@ -233,7 +233,7 @@ def test_compiled_training_saves_the_plain_module(idx_dir, tmp_path):
     """--compile compiles in place: checkpoints keep the plain module's keys and load anywhere."""
     from playground.checkpoint import load_model_state
     from playground.families.gan import FAMILY
-    from playground.loading import load_model
+    from playground.models import load_model
 
     spec = TrainSpec(family="gan", dataset="mnist", data_dir=str(idx_dir), steps=2, batch_size=8,
                      compile=True, out=str(tmp_path / "run"), log_every=1, sample_every=100)
@@ -253,7 +253,7 @@ def _tiny_spec(steps):
 
 def test_a_job_trains_in_two_local_processes(tmp_path):
     """What the Train tab does with several GPUs: one run, N torchrun processes, one event stream."""
-    from playground.engine.jobs import JobManager, Limits
+    from playground.server.jobs import JobManager, Limits
 
     jobs = JobManager(tmp_path, Limits(max_processes=2))
     with pytest.raises(PlaygroundError, match="processes must be between 1 and 2"):
@@ -270,7 +270,7 @@ def test_a_job_trains_in_two_local_processes(tmp_path):
 def test_stopping_a_multi_process_job(tmp_path):
     import time
 
-    from playground.engine.jobs import JobManager, Limits
+    from playground.server.jobs import JobManager, Limits
 
     jobs = JobManager(tmp_path, Limits(max_processes=2))
     run = jobs.start(_tiny_spec(20_000), processes=2)
@@ -288,7 +288,7 @@ def test_eval_shards_generation_across_two_processes(tmp_path):
     """`torchrun ... eval`: each rank generates its slice of the samples, rank 0 gathers and
     measures; the FID is the one a single process gets from the same seeded samples."""
     from playground.eval.fidelity import fidelity_metrics
-    from playground.loading import load_model
+    from playground.models import load_model
 
     one = fidelity_metrics(load_model("cgan-fashion"), ["fid"], 500, 0, prefer="domain", shard=True)
     out = tmp_path / "fid.json"
@@ -336,7 +336,7 @@ def test_train_tab_starts_a_run_in_two_processes(tmp_path, monkeypatch):
 def test_families_bench_times_cpu_bf16_beside_fp32():
     """`bench --only families` on the CPU has a bf16-autocast column beside fp32 at batch 64 (what
     `train --precision bf16` runs), with the ratio of the two."""
-    from playground.bench_families import bench_families
+    from playground.tools.bench_families import bench_families
 
     row = bench_families("cpu", ["gan"], seconds=0.2)["families"]["gan"]
     for key in ("b64", "b64_bf16"):

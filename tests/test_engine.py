@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from playground import api, checkpoint
-from playground.engine.trainer import TrainSpec, train
+from playground.api import TrainSpec, train
 from playground.errors import PlaygroundError
 from playground.seed import deterministic_mode
 

@@ -11,7 +11,7 @@ from playground.data import load_dataset
 from playground.errors import PlaygroundError
 from playground.eval import fidelity
 from playground.eval.fidelity import FeatureNet, ImagesDataset, register_domain_extractor
-from playground.loading import load_model
+from playground.models import load_model
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -106,7 +106,7 @@ def test_api_evaluate_all_metrics_have_provenance():
     ref = res["prc"]["real_vs_real_prc"]
     assert ref["n_test"] == ref["n_train"] == 500 and 0.5 < ref["precision"] <= 1 and 0.5 < ref["recall"] <= 1
     assert "real_vs_real_prc" not in res["fid"]
-    from playground.cards import _metric_lines
+    from playground.tools.cards import _metric_lines
 
     line = next(x for x in _metric_lines({"prc": res["prc"]}) if x.startswith("### prc"))
     assert f"held-out real images vs training images: P {ref['precision']:.3f} / R {ref['recall']:.3f}" in line

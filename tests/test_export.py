@@ -9,8 +9,8 @@ import torch
 from playground import api
 from playground.capabilities.sampling import latents
 from playground.errors import PlaygroundError
-from playground.imaging import to_uint8
-from playground.loading import load_model
+from playground.images.convert import to_uint8
+from playground.models import load_model
 
 
 def _uint8(x: np.ndarray) -> np.ndarray:

@@ -5,11 +5,12 @@ import torch
 
 from playground import losses
 from playground.data.base import ImageDataset
-from playground.engine.config import fit_to_dataset, make_config
+from playground.contract import make_config
+from playground.engine.config import fit_to_dataset
 from playground.engine.context import BatchSampler, StepContext
 from playground.errors import PlaygroundError
 from playground.registry import family_names, get_family
-from playground.summary import family_summary
+from playground.tools.summary import family_summary
 
 from conftest import make_digits
 
@@ -82,8 +83,10 @@ def test_wgan_gp_penalty_and_no_batchnorm():
     family, ctx = make_ctx("wgan-gp", {})
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in ctx.nets["D"].modules())
     assert "D/gp" in family.train_step(ctx)
+    with pytest.raises(PlaygroundError, match="critic_norm .* must be one of layer, none"):
+        make_config(family, {"critic_norm": "batch"})           # the setting's declared choices
     with pytest.raises(ValueError, match="BatchNorm"):
-        family.build(make_config(family, {"critic_norm": "batch"}))
+        family.build(family.Config(critic_norm="batch"))      # and the family itself, for a direct caller
 
 
 def test_cgan_mlp_matches_the_notes():

@@ -16,8 +16,9 @@ from gradio_client.exceptions import AppError
 from PIL import Image, ImageFile
 
 from conftest import serve
+from playground.server.access import set_shared, write_access
 from playground import api
-from playground.storage import DiskBudget, OutputFolder
+from playground.server.storage import DiskBudget, OutputFolder
 from playground.ui.app import build_app
 
 TRAIN = ["cgan", "mnist5k", None, "ns", 2e-4, 0.5, 0.999, 1, 0.01, 10, 16, 20, 0.0, 0, "cpu", False]
@@ -119,7 +120,7 @@ def _tiny_run_zip(root, name="z", resolution=None, family="dcgan") -> str:
 
 def test_a_run_zip_asking_for_a_huge_net_is_refused_before_building(served, tmp_path, monkeypatch):
     _, url = served
-    import playground.runs_io as runs_io
+    import playground.server.runs_io as runs_io
 
     built = []
     real = runs_io.build_from_config
@@ -178,7 +179,7 @@ def test_another_visitor_cannot_use_a_private_run_until_it_is_shared(served, tmp
     from playground.errors import PlaygroundError
 
     with pytest.raises(PlaygroundError, match="only the visitor who"):
-        api.set_shared(path, "someone else", False)
+        set_shared(path, "someone else", False)
 
 
 def test_access_checks_behind_the_lists(tmp_path):
@@ -190,7 +191,7 @@ def test_access_checks_behind_the_lists(tmp_path):
     run = tmp_path / "runs" / "r1"
     run.mkdir(parents=True)
     (run / "config.json").write_text("{}")
-    api.write_access(run, "alice")
+    write_access(run, "alice")
     ctx.check_access(str(run), "alice")
     for who, name in [("mallory", str(run)), ("alice", str(tmp_path)), ("alice", "/etc"),
                       ("alice", str(run / ".." / ".." / "runs" / "r1" / ".."))]:

@@ -5,7 +5,7 @@ import torch
 from playground import api
 from playground.families import infogan
 from playground.cli import main
-from playground.engine.trainer import TrainSpec, train
+from playground.api import TrainSpec, train
 from playground.errors import PlaygroundError
 from playground.nn.minibatch import MinibatchDiscrimination
 from playground.eval.shape_stats import measures, pearson

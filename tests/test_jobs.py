@@ -6,8 +6,9 @@ import torch
 
 import pytest
 
+from playground.server.runs_io import export_zip, extract_image_zip, import_zip
 from playground import api, checkpoint
-from playground.engine.jobs import JobManager, Limits
+from playground.server.jobs import JobManager, Limits
 from playground.engine.trainer import TrainSpec
 from playground.errors import PlaygroundError
 
@@ -97,9 +98,9 @@ def test_download_and_upload_roundtrip(idx_dir, tmp_path):
     jobs = JobManager(tmp_path / "runs")
     run_id = jobs.start(spec(idx_dir, steps=10))
     out = jobs.wait(run_id, 30)["out"]
-    z = api.export_run(out)
+    z = export_zip(out)
     assert sorted(zipfile.ZipFile(z).namelist()) == ["config.json", "model.safetensors"]
-    dest = api.import_run(z, tmp_path / "other")
+    dest = import_zip(z, tmp_path / "other")
     a = api.sample(out, 4, 1)
     b = api.sample(str(dest), 4, 1)
     assert (a == b).all()
@@ -113,10 +114,10 @@ def test_upload_refuses_bad_zips(tmp_path, idx_dir):
     with zipfile.ZipFile(bad, "w") as z:
         z.writestr("model.pkl", b"x")
     with pytest.raises(PlaygroundError, match="exactly"):
-        api.import_run(bad, tmp_path / "r")
+        import_zip(bad, tmp_path / "r")
     (tmp_path / "notzip.zip").write_bytes(b"hello")
     with pytest.raises(PlaygroundError, match="not a zip"):
-        api.import_run(tmp_path / "notzip.zip", tmp_path / "r")
+        import_zip(tmp_path / "notzip.zip", tmp_path / "r")
     jobs = JobManager(tmp_path / "runs")
     out = jobs.wait(jobs.start(spec(idx_dir, steps=5)), 30)["out"]
     for change, message in (({"family": "vae"}, "unknown family"), ({"config": {"z_dim": 3}}, "does not match")):
@@ -130,7 +131,7 @@ def test_upload_refuses_bad_zips(tmp_path, idx_dir):
             z.writestr("config.json", json.dumps(cfg))
             z.write(f"{out}/model.safetensors", "model.safetensors")
         with pytest.raises(PlaygroundError, match=message):
-            api.import_run(zp, tmp_path / "r")
+            import_zip(zp, tmp_path / "r")
     assert not [p for p in (tmp_path / "r").iterdir() if not p.name.startswith(".")]
 
 
@@ -151,14 +152,14 @@ def test_uploaded_image_zip_becomes_a_labelled_dataset(tmp_path):
                 z.writestr(f"data/{cls}/{i}.png", buf.getvalue())
         z.writestr("data/readme.txt", "ignored")
         z.writestr("../evil.png", b"not even an image")  # path traversal is flattened, then refused as unreadable
-    folder = api.extract_image_zip(zp, tmp_path / "uploads")
+    folder = extract_image_zip(zp, tmp_path / "uploads")
     assert folder.is_relative_to(tmp_path / "uploads")
     (folder / "evil.png").unlink()
     ds = load_dataset(f"folder:{folder}")
     assert ds.class_names == ["cats", "dogs"] and len(ds) == 6
     (tmp_path / "bad.zip").write_bytes(b"nope")
     with pytest.raises(PlaygroundError, match="not a zip"):
-        api.extract_image_zip(tmp_path / "bad.zip", tmp_path / "uploads")
+        extract_image_zip(tmp_path / "bad.zip", tmp_path / "uploads")
 
 
 def test_stop_ends_a_run_inside_one_long_step(idx_dir, tmp_path):
@@ -191,7 +192,7 @@ def test_a_run_stuck_in_one_operation_is_force_stopped(idx_dir, tmp_path, monkey
     FORCE_STOP_S; its late events change nothing."""
     import threading
 
-    from playground.engine import jobs as jobs_module
+    from playground.server import jobs as jobs_module
     from playground.families import cgan
 
     release = threading.Event()

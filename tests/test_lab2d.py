@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from playground import lab2d
+from playground.capabilities import lab2d
 from playground.data import toy2d
 from playground.errors import PlaygroundError
 

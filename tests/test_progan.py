@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from conftest import run_to_end
 
 from playground import api, checkpoint
-from playground.engine.trainer import TrainSpec, train
+from playground.api import TrainSpec, train
 from playground.errors import PlaygroundError
 from playground.families import progan
 from playground.nn.progressive import ProDiscriminator, ProGenerator, faded_reals

@@ -6,7 +6,7 @@ from playground import checkpoint
 from playground.cli import _parser, main
 from playground.errors import PlaygroundError
 from playground.registry import shipped_models
-from playground.retrain import plan
+from playground.tools.retrain import plan
 
 
 def test_every_shipped_model_replays_its_recorded_commands_into_the_new_folder(tmp_path):
@@ -42,7 +42,7 @@ def test_retrain_jobs_runs_models_side_by_side_and_reports_each(idx_dir, tmp_pat
     """`retrain --jobs 2` end to end, on two tiny stand-in models (the shipped ones train for minutes
     on a GPU): each trains in its own process, the one that starts from the other waits for it, and a
     model whose command fails is reported without stopping the rest (exit 1)."""
-    import playground.retrain
+    import playground.tools.retrain
 
     def tiny(name, **extra):
         return {"name": name, "steps": 2, "eval": None, "after": [], **extra,
@@ -50,7 +50,7 @@ def test_retrain_jobs_runs_models_side_by_side_and_reports_each(idx_dir, tmp_pat
                            "--batch-size", "8", "--no-tensorboard", "--out", str(tmp_path / "out" / name),
                            "--device", "cpu", "--threads", "1"]]}
     models = [tiny("a"), tiny("b", after=["a"]), {**tiny("c"), "train": [["train", "no-such-family"]]}]
-    monkeypatch.setattr(playground.retrain, "plan", lambda names, root, device, threads: models)
+    monkeypatch.setattr(playground.tools.retrain, "plan", lambda names, root, device, threads: models)
     assert main(["retrain", "--out-root", str(tmp_path / "out"), "--jobs", "2", "--device", "cpu"]) == 1
     out, err = capsys.readouterr()
     assert "retrained 2 of 3 models" in out and "c: failed (exit 2)" in err
@@ -79,7 +79,7 @@ def test_adopt_makes_a_kept_step_a_model_whose_command_replays_it(idx_dir, tmp_p
     import torch
 
     from playground import checkpoint
-    from playground.cards import write_card
+    from playground.tools.cards import write_card
 
     run = tmp_path / "run"
     assert main(["train", "cgan", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "6", "--batch-size", "8",
@@ -109,7 +109,7 @@ def test_adopt_refuses_a_family_whose_training_depends_on_the_run_length(tmp_pat
 
 
 def test_a_stopped_segment_of_a_run_length_dependent_family_is_refused():
-    from playground.retrain import _segment
+    from playground.tools.retrain import _segment
 
     entry = {"command": "python -m playground train cyclegan --steps 9 --out x", "to_step": 4}
     with pytest.raises(PlaygroundError, match="cyclegan segment stopped at step 4"):

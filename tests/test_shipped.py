@@ -45,8 +45,8 @@ def test_card_numbers_are_reproducible(name):
         assert got["value"] == rec["value"], (name, metric)
     if "text-class-acc" in meta["metrics"]:          # one `text` run writes three entries
         from playground.capabilities import text_metrics
-        from playground.eval.run import ENTRIES
-        from playground.loading import load_model
+        from playground.capabilities.metrics import metric_table
+        from playground.models import load_model
 
         # the three headline values, without the train-phrasing comparison (not asserted here; a
         # second edit run): the slowest test of the suite, so it recomputes what it checks only
@@ -54,7 +54,7 @@ def test_card_numbers_are_reproducible(name):
         # within 0.01 (3 of 300 edits, 10 of 1000 images, 2 of 200 inversions), not exactly: a
         # sentence's embedding depends at float level on the batch it was first encoded in (padding),
         # and an edit whose measured change is ~0 can flip with it (one edit did in a full test run)
-        for entry in ENTRIES["text"]:
+        for entry in metric_table()["text"].card_entries:
             assert abs(got[entry]["value"] - meta["metrics"][entry]["value"]) <= 0.01, (name, entry, got[entry]["value"])
 
 
@@ -134,7 +134,7 @@ def test_infogan_cards_show_what_the_noise_does(name):
 
 
 def test_readme_table_is_generated_from_the_cards():
-    from playground.cards import readme_table
+    from playground.tools.cards import readme_table
 
     readme = (CHECKPOINT_ROOT.parent / "README.md").read_text()
     assert readme_table() in readme

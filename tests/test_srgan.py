@@ -122,7 +122,7 @@ def test_ground_truth_check_and_cli(tiny_sr, tmp_path):
 
 def _gan_ctx(vgg=None, **overrides):
     from playground.data.base import ImageDataset
-    from playground.engine.config import make_config
+    from playground.contract import make_config
     from playground.engine.context import BatchSampler, StepContext
 
     cfg = make_config(srgan.FAMILY, {"phase": "gan", "width": 8, "d_width": 8, "n_blocks": 1, **overrides})

@@ -8,11 +8,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from playground.nn.style import layer_groups
 from playground import api
 from playground.capabilities import style as style_ops
 from playground.cli import main
 from playground.data.base import ImageDataset
-from playground.engine.config import make_config
+from playground.contract import make_config
 from playground.engine.context import BatchSampler, StepContext
 from playground.engine.ema import make_ema, update_ema
 from playground.errors import PlaygroundError
@@ -69,7 +70,7 @@ def test_minibatch_std_adds_one_channel():
 def test_layer_groups_partition_the_layers():
     for res in (16, 32, 64):
         G = stylegan.build_generator(tiny_cfg(img_resolution=res))
-        groups = stylegan.layer_groups(G)
+        groups = layer_groups(G)
         assert groups["coarse"] == (0, 3)
         assert groups["coarse"][1] == groups["middle"][0] and groups["middle"][1] == groups["fine"][0]
         assert groups["fine"][1] == G.num_ws

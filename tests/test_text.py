@@ -95,18 +95,24 @@ def test_caption_matches_count_every_fitting_image_as_positive():
 
 
 def test_one_tedigan_step_is_finite_and_trains_only_the_new_modules():
-    from playground.engine.config import fit_to_dataset, make_config
+    from playground.contract import make_config
+    from playground.engine.config import fit_to_dataset
     from playground.engine.context import BatchSampler, StepContext
     from playground.data import load_dataset
     from playground.registry import get_family
 
-    family = get_family("tedigan")
+    from playground.eval.resources import training_resources
+
+    family, resources = get_family("tedigan"), training_resources()
     ds = load_dataset("fashion", "test").subset(torch.arange(64))
-    cfg, ds = family.prepare_dataset(make_config(family, {"hidden": "32", "width": "8", "consistency_weight": "1"}), ds)
+    cfg, ds = family.prepare_dataset(make_config(family, {"hidden": "32", "width": "8", "consistency_weight": "1"}),
+                                     ds, resources)
     cfg = fit_to_dataset(cfg, family, ds)
     nets = family.build(cfg)
+    family.warm_start(cfg, nets, resources)
     ctx = StepContext(nets=nets, opts=family.optimizers(cfg, nets), cfg=cfg, device=torch.device("cpu"),
-                      sampler=BatchSampler(ds, 16, 0, "cpu"), gen=torch.Generator().manual_seed(0))
+                      sampler=BatchSampler(ds, 16, 0, "cpu"), gen=torch.Generator().manual_seed(0),
+                      resources=resources)
     before = copy.deepcopy(nets["G"].state_dict())
     out = family.train_step(ctx)
     assert {"E/latent", "E/pixel", "E/feature", "T/nll", "M/contrastive", "T/consistency"} <= set(out)
@@ -136,14 +142,15 @@ def test_text_consistency_moves_text_to_w_and_leaves_the_matcher_alone():
 
 
 def test_tedigan_refuses_data_it_has_no_words_for():
+    from playground.eval.resources import training_resources
     from playground.data import load_dataset
-    from playground.engine.config import make_config
+    from playground.contract import make_config
     from playground.registry import get_family
 
     family = get_family("tedigan")
     ds = load_dataset("mnist5k", "train")
     with pytest.raises(PlaygroundError, match="written for Fashion-MNIST"):
-        family.prepare_dataset(make_config(family), ds)
+        family.prepare_dataset(make_config(family), ds, training_resources())
 
 
 # ---- the shipped model ----
@@ -215,7 +222,7 @@ def test_an_edit_towards_dark_lowers_brightness_on_a_fixed_seed():
 
 def test_shade_edits_take_text_to_ws_step_and_shape_edits_the_matchers(monkeypatch):
     from playground.capabilities import text as text_cap
-    from playground.loading import load_model
+    from playground.models import load_model
     from playground.text.encoder import text_encoder
 
     model = load_model(MODEL)
@@ -266,7 +273,7 @@ def test_cli_text_invert_edit(tmp_path):
 
 def test_text_metrics_break_down_by_held_out_word_and_by_room_to_move():
     from playground.capabilities import text_metrics
-    from playground.loading import load_model
+    from playground.models import load_model
 
     model = load_model(MODEL)
     acc = text_metrics.class_accuracy(model, 12, seed=0)

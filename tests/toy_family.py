@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from playground import losses
-from playground.families.protocol import AdamConfig, Family, Kind
+from playground.contract import AdamConfig, Family, Kind
 
 
 @dataclass

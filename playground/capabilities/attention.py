@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import PlaygroundError
-from ..families.protocol import NOISE_KINDS
-from ..imaging import to_uint8
-from ..loading import LoadedModel
-from .checks import check_n_seed
+from ..contract import NOISE_KINDS
+from ..images.convert import to_uint8
+from ..models import LoadedModel
+from .limits import check_n_seed
 from .sampling import labels_for, latents
 
 KINDS = NOISE_KINDS

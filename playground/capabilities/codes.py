@@ -8,9 +8,9 @@ import numpy as np
 import torch
 
 from ..errors import PlaygroundError
-from ..families.protocol import Kind
-from ..loading import LoadedModel
-from .checks import check_n_seed
+from ..contract import Kind
+from ..models import LoadedModel
+from .limits import check_n_seed
 from .sampling import generate, latents, with_controls
 
 KINDS = (Kind.CODES,)

@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from ..errors import PlaygroundError
-from ..families.protocol import Kind
-from ..loading import LoadedModel
-from .probes import example_inputs
+from ..contract import Kind
+from ..models import LoadedModel
+from .example_inputs import example_inputs
 
 KINDS = tuple(Kind)   # every kind's generator exports
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..loading import LoadedModel
-from .checks import check_n_seed
+from ..models import LoadedModel
+from .limits import check_n_seed
 from .sampling import generate, growth_stage, latents
 
 

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 from ..device import exact_fp32
-from ..families.protocol import Kind
-from ..imaging import to_uint8
-from ..loading import LoadedModel
-from .probes import example_inputs
+from ..contract import Kind
+from ..images.convert import to_uint8
+from ..models import LoadedModel
+from .example_inputs import example_inputs
 
 MAX_MEAN, MAX_P99 = 0.5, 3.0
 KINDS = tuple(Kind)

@@ -12,11 +12,11 @@ import numpy as np
 import torch
 
 from ..errors import PlaygroundError
-from ..families.protocol import NOISE_KINDS, Kind
-from ..imaging import to_uint8
-from ..loading import LoadedModel
+from ..contract import NOISE_KINDS, Kind
+from ..images.convert import to_uint8
+from ..models import LoadedModel
 from ..seed import truncated_normal
-from .checks import check_n_seed
+from .limits import check_n_seed
 from .precision import autocast
 
 KINDS = NOISE_KINDS

@@ -15,12 +15,12 @@ import numpy as np
 import torch
 
 from ..errors import PlaygroundError
-from ..families.protocol import Kind
-from ..families.stylegan import layer_groups
-from ..imaging import grid, to_uint8
-from ..loading import LoadedModel
+from ..contract import Kind
+from ..nn.style import layer_groups
+from ..images.convert import grid, to_uint8
+from ..models import LoadedModel
 from .precision import autocast
-from .checks import check_n_seed
+from .limits import check_n_seed
 
 KINDS = (Kind.STYLE,)
 NOISE_MODES = ("const", "none", "random")

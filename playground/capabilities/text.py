@@ -25,13 +25,13 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import PlaygroundError
-from ..families.protocol import Kind
-from ..families.stylegan import layer_groups
-from ..imaging import to_uint8
-from ..loading import LoadedModel
+from ..contract import Kind
+from ..nn.style import layer_groups
+from ..images.convert import to_uint8
+from ..models import LoadedModel
 from ..text import captions
 from ..text.encoder import check_prompt, text_encoder
-from .checks import check_n_seed
+from .limits import check_n_seed
 
 KINDS = (Kind.TEXT,)
 MAX_TEXT_SAMPLES = 64
@@ -143,7 +143,7 @@ def text_to_image(model: LoadedModel, prompt: str, n: int = 16, seed: int = 0,
 def image_tensor(model: LoadedModel, image) -> tuple[torch.Tensor, list[str]]:
     """Any image (path, bytes, PIL, uint8 array) as the model's input [1, C, R, R] in [-1, 1]:
     resized to the data's size (28) on a dark background, then padded as the training data was."""
-    from ..imageio import open_image, to_model_input
+    from ..images.reading import open_image, to_model_input
 
     G = _G(model)
     src = G.source_resolution

@@ -16,7 +16,7 @@ import random
 
 import torch
 
-from ..loading import LoadedModel
+from ..models import LoadedModel
 from ..text import captions
 from ..text.encoder import text_encoder
 from . import text

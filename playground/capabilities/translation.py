@@ -6,11 +6,11 @@ import numpy as np
 import torch
 
 from ..errors import PlaygroundError
-from ..families.protocol import Kind
-from ..imaging import grid, to_uint8
-from ..loading import LoadedModel
+from ..contract import Kind
+from ..images.convert import grid, to_uint8
+from ..models import LoadedModel
 from .precision import autocast
-from .checks import check_n_seed
+from .limits import check_n_seed
 
 KINDS = (Kind.TRANSLATOR,)
 
@@ -26,7 +26,7 @@ def translate(model: LoadedModel, image, direction: str = "a2b") -> dict:
 
     Returns {"input", "translated", "reconstructed"} as uint8 [H, W, C], the domain names, and
     "conversions": what was done to the input to match the model (greyscale, crop, resize...)."""
-    from ..imageio import open_image, to_model_input
+    from ..images.reading import open_image, to_model_input
 
     _check_direction(direction)
     T = model.require(KINDS, "translation").G

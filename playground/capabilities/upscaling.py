@@ -10,10 +10,9 @@ import torch
 
 from ..errors import PlaygroundError
 from ..eval.sr_metrics import PROTOCOL, psnr_y, ssim_y
-from ..families.protocol import Kind
-from ..families.srgan import bicubic_down, bicubic_up
-from ..imaging import to_uint8
-from ..loading import LoadedModel
+from ..contract import Kind
+from ..images.convert import bicubic_down, bicubic_up, to_uint8
+from ..models import LoadedModel
 from .precision import autocast
 
 KINDS = (Kind.UPSCALER,)
@@ -51,7 +50,7 @@ def _to_tensor(arr: np.ndarray, device) -> torch.Tensor:
 def upscale(model: LoadedModel, image, tile: int = 128) -> dict:
     """Super-resolve any image x4 (path, bytes, PIL or uint8 array). Returns {"sr", "bicubic"}
     uint8 [H*4, W*4, 3] and "conversions" (what was done to the input)."""
-    from ..imageio import normalise_mode, open_image
+    from ..images.reading import normalise_mode, open_image
 
     G = model.require(KINDS, "super-resolution").G
     im, steps = normalise_mode(open_image(image), 3, dark_background=False)
@@ -71,7 +70,7 @@ def upscale(model: LoadedModel, image, tile: int = 128) -> dict:
 def check_against_ground_truth(model: LoadedModel, image) -> dict:
     """Downsample the given (HR) image x4, upscale it back with the model and with bicubic, and
     measure both against the original: PSNR/SSIM on Y with a 4-px border shave."""
-    from ..imageio import normalise_mode, open_image
+    from ..images.reading import normalise_mode, open_image
 
     s = model.require(KINDS, "super-resolution").G.scale
     im, steps = normalise_mode(open_image(image), 3, dark_background=False)

@@ -9,7 +9,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import PlaygroundError
-from ..imageio import MAX_PIXELS
+from ..images.reading import MAX_PIXELS
 from .base import ImageDataset
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif"}

@@ -10,8 +10,8 @@ import torch
 
 from ..data.augment import diff_augment
 from ..data.base import ImageDataset
-from ..families.protocol import Phase
-from ..imaging import to_float
+from ..contract import Phase, Resources
+from ..images.convert import to_float
 from ..seed import BatchRNG
 from .dist import Dist
 from .update import Precision, Updater
@@ -145,6 +145,7 @@ class StepContext:
     step: int = 0
     extra: dict = field(default_factory=dict)   # family-owned state that must survive resume
     extra_modules: dict = field(default_factory=dict)  # family-owned helpers (e.g. a frozen VGG): not saved
+    resources: Resources = field(default_factory=Resources)  # what the run may use from above (classifiers, checkpoints)
     stop: threading.Event | None = None  # checked at every batch, so Stop ends even a long step
     update: Updater | None = None        # ctx.update("D", loss): the one optimiser-step site
     phase: Phase | None = None           # this step's phase, for families with a schedule (ProGAN)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .health import PREFIX
+from ..steps import PREFIX
 
 D_WINS_ACC = 0.99
 COLLAPSE_CLASS_SHARE = 0.3

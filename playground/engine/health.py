@@ -22,20 +22,7 @@ import numpy as np
 import torch
 
 from ..errors import PlaygroundError
-
-PREFIX = "health/"
-LOGIT_LOSSES = ("ns", "minimax", "hinge")
-
-
-def adversarial_health(d_real: torch.Tensor, d_fake: torch.Tensor, loss: str) -> dict[str, torch.Tensor]:
-    """D's accuracies and G's two candidate gradient sizes from the logits of one D update (tensors)."""
-    if loss not in LOGIT_LOSSES:
-        return {}
-    d_real, d_fake = d_real.detach().float(), d_fake.detach().float()
-    p_fake = torch.sigmoid(d_fake)
-    return {f"{PREFIX}D_acc_real": (d_real > 0).float().mean(), f"{PREFIX}D_acc_fake": (d_fake < 0).float().mean(),
-            f"{PREFIX}G_grad_ns": (1 - p_fake).mean(), f"{PREFIX}G_grad_minimax": p_fake.mean()}
-
+from ..steps import PREFIX
 
 def mean_pairwise_distance(x: torch.Tensor) -> float:
     """How spread out a sample is: the mean distance between two of its [N, D] points."""
@@ -52,12 +39,11 @@ class SampleDiversity:
         self.real = self.measure_float(real_float)
 
     @classmethod
-    def for_dataset(cls, dataset: str, real_float: torch.Tensor) -> "SampleDiversity | None":
-        """None where the dataset has no project classifier (photos, uploaded folders)."""
-        from ..eval.classifier import load_classifier
-
+    def for_dataset(cls, resources, dataset: str, real_float: torch.Tensor) -> "SampleDiversity | None":
+        """None where the dataset has no project classifier (photos, uploaded folders) or the run
+        was given none (`resources`: contract.Resources)."""
         try:
-            net, meta = load_classifier(dataset)
+            net, meta = resources.classifier(dataset)
         except PlaygroundError:
             return None
         if meta["config"].get("img_channels", 1) != real_float.shape[1]:

@@ -24,11 +24,12 @@ from ..data import load_dataset
 from ..data.augment import parse_policy
 from ..device import pick_device
 from ..errors import PlaygroundError
-from ..families.protocol import Kind
-from ..imaging import grid, to_float, to_uint8
+from ..contract import Kind, Resources
+from ..images.convert import grid, to_float, to_uint8
 from ..registry import get_family
 from ..seed import deterministic_mode, make_generator, same_seeds
-from .config import fit_to_dataset, make_config
+from ..contract import make_config
+from .config import fit_to_dataset
 from .context import BatchSampler, StepContext, StopRequested
 from .dist import Dist, from_env, local_device
 from .diagnose import Diagnoser, diverged
@@ -108,13 +109,13 @@ def _samples(G, z, c) -> np.ndarray:
     return to_uint8(x).numpy()
 
 
-def _diversity(family, spec: TrainSpec, sampler: BatchSampler, n: int) -> SampleDiversity | None:
+def _diversity(family, spec: TrainSpec, sampler: BatchSampler, n: int, resources: Resources) -> SampleDiversity | None:
     """Sample diversity is measured for unconditional noise-driven models (a conditional preview
     holds every class by construction) on data with a project classifier."""
     if family.preview is not None or family.kind not in (Kind.SAMPLER, Kind.STYLE, Kind.CODES):
         return None
     pick = torch.randperm(len(sampler.images), generator=make_generator(spec.seed + 104729))[:n]
-    return SampleDiversity.for_dataset(spec.dataset, to_float(sampler.images[pick.to(sampler.images.device)].cpu()))
+    return SampleDiversity.for_dataset(resources, spec.dataset, to_float(sampler.images[pick.to(sampler.images.device)].cpu()))
 
 
 def _trainer_state(ctx: StepContext, ema) -> dict:
@@ -251,8 +252,13 @@ def _diagnosis_events(found: list, tb: TBLogger, total: int, is_main: bool) -> I
             yield Event("diagnosis", d.step, total, message=d.message, topic=d.topic)
 
 
-def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Event]:
-    """Run (or resume) a training run, yielding events. Stops early when `stop` is set."""
+def train(spec: TrainSpec, stop: threading.Event | None = None, resources: Resources | None = None) -> Iterator[Event]:
+    """Run (or resume) a training run, yielding events. Stops early when `stop` is set.
+
+    `resources` is what the family and the health signals may use from above the engine (the
+    project classifiers, other checkpoints); `eval.resources.training_resources()` gives them all,
+    None gives none (a family that needs one says so)."""
+    resources = resources or Resources()
     family = get_family(spec.family)
     if spec.steps < 1 or spec.batch_size < 1:
         raise PlaygroundError("steps and batch size must be positive")
@@ -282,14 +288,17 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         raise PlaygroundError(f"cannot resume a {saved['family']} run as {family.name}")
     ds = load_dataset(spec.dataset, "train", data_dir=spec.data_dir, allow_download=spec.allow_download)
     cfg = make_config(family, spec.overrides, base=saved["config"] if saved else None)
-    cfg, ds = family.prepare_dataset(cfg, ds)      # e.g. StyleGAN pads 28x28 to 32x32
+    cfg, ds = family.prepare_dataset(cfg, ds, resources)   # e.g. StyleGAN pads 28x28 to 32x32
     cfg = fit_to_dataset(cfg, family, ds)
     if spec.max_resolution and cfg.img_resolution > spec.max_resolution:
         raise PlaygroundError(f"{ds.name} is {cfg.img_resolution}x{cfg.img_resolution}; this server trains at most "
                               f"{spec.max_resolution}x{spec.max_resolution}")
     cfg = family.fit_to_run(cfg, spec.steps)       # e.g. CycleGAN's lr decay needs the run's length
     try:
-        nets = _prepare_nets({k: v.to(device) for k, v in family.build(cfg).items()}, dist, device, channels_last)
+        nets = family.build(cfg)
+        if family.warm_start is not None:
+            family.warm_start(cfg, nets, resources)
+        nets = _prepare_nets({k: v.to(device) for k, v in nets.items()}, dist, device, channels_last)
         sampler = BatchSampler(ds, spec.batch_size, spec.seed, device, dist, channels_last)
         opts = family.optimizers(cfg, nets)
     except (ValueError, RuntimeError, ArithmeticError) as e:   # e.g. a width of 0: no net of that shape
@@ -300,7 +309,7 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
     ctx = StepContext(nets=nets, opts=opts, cfg=cfg, device=device, sampler=sampler,
                       gen=make_generator(spec.seed, device), dist=dist, precision=precision,
                       augment_policy=policy, stop=None if dist.active else stop,
-                      update=Updater(opts, dist, precision, spec.clip_grad))
+                      update=Updater(opts, dist, precision, spec.clip_grad), resources=resources)
     ema = make_ema(nets["G"]) if spec.ema else None
     if spec.compile:  # in place: state_dict keys (and so checkpoints) stay those of the plain module
         for k in family.compilable(cfg):
@@ -318,7 +327,7 @@ def train(spec: TrainSpec, stop: threading.Event | None = None) -> Iterator[Even
         preview = lambda G: (family.preview(ctx, G), {})  # noqa: E731
     else:
         fixed_z, fixed_c = _fixed_inputs(family, nets["G"], spec.seed, device)
-        diversity = _diversity(family, spec, sampler, len(fixed_z)) if dist.is_main else None
+        diversity = _diversity(family, spec, sampler, len(fixed_z), resources) if dist.is_main else None
 
         def preview(G):
             images = _samples(G, fixed_z, fixed_c)

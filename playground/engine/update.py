@@ -15,7 +15,7 @@ import torch
 
 from ..errors import PlaygroundError
 from .dist import Dist
-from .health import PREFIX
+from ..steps import PREFIX
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 

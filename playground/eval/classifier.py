@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from .. import checkpoint
 from ..data import load_dataset
-from ..imaging import to_float
+from ..images.convert import to_float
 from ..errors import PlaygroundError
 from ..registry import CHECKPOINT_ROOT
 from ..seed import make_generator, same_seeds

@@ -30,8 +30,8 @@ from .. import checkpoint
 from ..engine.dist import Dist, from_env
 from ..data import load_dataset
 from ..errors import PlaygroundError
-from ..families.protocol import Kind
-from ..loading import LoadedModel
+from ..contract import Kind
+from ..models import LoadedModel
 from ..seed import truncated_normal
 from .classifier import classifier_dir, load_classifier
 

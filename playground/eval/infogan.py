@@ -7,8 +7,8 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from ..errors import PlaygroundError
-from ..families.protocol import Kind
-from ..loading import LoadedModel
+from ..contract import Kind
+from ..models import LoadedModel
 from .classifier import load_classifier, predict
 from .shape_stats import measures, pearson
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
-from ..families.protocol import Kind
-from ..families.stylegan import layer_groups
-from ..loading import LoadedModel
+from ..contract import Kind
+from ..nn.style import layer_groups
+from ..models import LoadedModel
 from .classifier import load_classifier, predict
 from .fidelity import crop_to_source
 

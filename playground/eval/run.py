@@ -1,21 +1,20 @@
-"""`python -m playground eval`: metrics for a model, each with its provenance.
+"""The measuring functions behind `python -m playground eval`, each result with its provenance.
 
-The SR benchmark (which runs the upscaler) and card writing live above this layer: `api.evaluate`
-calls them, so nothing in `eval` calls back up into the facade."""
+Which metric is which, and which kinds it applies to, is the metric registry's business
+(capabilities/metrics.py); the SR benchmark and the text metrics run a model's own operations and
+live beside it, so nothing in `eval` calls back up."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import torch
 
 from .. import checkpoint
 from ..errors import PlaygroundError
-from ..loading import load_model
+from ..models import load_model
 from .classifier import accuracy_on, classifier_dir, load_classifier, predict
-
 
 
 def file_sha256(path: Path) -> str:
@@ -57,27 +56,7 @@ def conditional_accuracy(name: str, n_per_class: int, seed: int) -> dict:
             **classifier_provenance(dataset, net, cmeta)}
 
 
-FIDELITY = ("fid", "isc", "kid", "prc")
-METRICS = FIDELITY + ("cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing", "truncation", "text")
-ABOVE = ("sr", "text")
-# card entries written by a metric under other names (one `text` run measures three things)
-ENTRIES = {"text": ("text-class-acc", "text-edits", "inversion")}
-
-
-def metric_of(entry: str) -> str:
-    """The metric (the --metrics name) that wrote a card entry."""
-    return next((m for m, names in ENTRIES.items() if entry in names), entry)    # measured through capabilities (they run the model's own operations): api.evaluate
-
-
-def check_request(metrics: list[str], n: int) -> None:
-    unknown = [m for m in metrics if m not in METRICS]
-    if unknown or not metrics:
-        raise PlaygroundError(f"unknown metric(s) {unknown or metrics}; available: {', '.join(METRICS)}")
-    if not 10 <= n <= 100_000:
-        raise PlaygroundError(f"--n must be between 10 and 100000, got {n}")
-
-
-def _fidelity_entries(res: dict) -> dict:
+def fidelity_entries(res: dict) -> dict:
     """Split one torch-fidelity call into per-metric entries, each carrying the provenance."""
     v = res.pop("values")
     reference = res.pop("real_vs_real_prc", None)     # P/R's own yardstick, not FID's or KID's
@@ -96,56 +75,29 @@ def _fidelity_entries(res: dict) -> dict:
     return out
 
 
-def evaluate_model(name: str, metrics: list[str], n: int = 10_000, seed: int = 0,
-                   inception_weights: str | None = None, feature_net: str = "auto",
-                   progress=None) -> dict:
-    """Measure `name` (every metric but "sr"). `n` is the total number of generated samples."""
-    check_request(metrics, n)
-    if set(ABOVE) & set(metrics):
-        raise PlaygroundError(f"{', '.join(m for m in ABOVE if m in metrics)} run the model's own operations: ask api.evaluate")
-    model = load_model(name)
-    step = (lambda frac, desc: progress(frac, desc=desc)) if progress else (lambda frac, desc: None)
-    results = {}
-    fid_like = [m for m in metrics if m in FIDELITY]
-    if fid_like:
-        from .fidelity import fidelity_metrics
+def code_accuracy(model, n_per_code: int, seed: int) -> dict:
+    """InfoGAN's categorical code against the classes, and what each continuous code does."""
+    from .infogan import code_accuracy as accuracy, continuous_effects
 
-        step(0.05, f"{', '.join(fid_like)} on {n} samples")
-        res = fidelity_metrics(model, fid_like, n, seed, inception_weights, feature_net)
-        if res is None:  # a torchrun rank other than 0: it generated its shard, rank 0 measures
-            return {"model": name, "metrics": {}, "rank": int(os.environ.get("RANK", "0"))}
-        results.update(_fidelity_entries(res))
-    for i, m in enumerate(x for x in metrics if x not in FIDELITY):
-        step(0.5 + 0.4 * i / len(metrics), m)
-        if m == "cond-acc":
-            results[m] = conditional_accuracy(name, max(1, n // max(model.num_classes, 1)), seed)
-        elif m == "code-acc":
-            from .infogan import code_accuracy, continuous_effects
+    net, cmeta = load_classifier(model.meta.get("dataset"))
+    res = accuracy(model, n_per_code, seed)
+    res.update(classifier_provenance(model.meta["dataset"], net, cmeta))
+    res["continuous_codes"] = continuous_effects(model, seed=seed)
+    return res
 
-            net, cmeta = load_classifier(model.meta.get("dataset"))
-            res = code_accuracy(model, max(1, n // max(model.num_classes, 1)), seed)
-            res.update(classifier_provenance(model.meta["dataset"], net, cmeta))
-            res["continuous_codes"] = continuous_effects(model, seed=seed)
-            results[m] = res
-        elif m == "translation":
-            from .translation import translation_metrics
 
-            net, cmeta = load_classifier(model.meta["dataset"])
-            results[m] = {**translation_metrics(model, min(n, 1000), seed),
-                          **classifier_provenance(model.meta["dataset"].split(":")[0], net, cmeta)}
-        elif m == "mixing":
-            from .mixing import mixing_rates
+def translation(model, n: int, seed: int) -> dict:
+    """Translations read as the target class, reconstructions as the source (eval/translation.py)."""
+    from .translation import translation_metrics
 
-            net, cmeta = load_classifier(model.meta["dataset"])
-            results[m] = {**mixing_rates(model, min(n, 5000), seed),
-                          **classifier_provenance(model.meta["dataset"].split(":")[0], net, cmeta)}
-        elif m == "truncation":
-            from .fidelity import truncation_curve
+    net, cmeta = load_classifier(model.meta["dataset"])
+    return {**translation_metrics(model, n, seed),
+            **classifier_provenance(model.meta["dataset"].split(":")[0], net, cmeta)}
 
-            results[m] = truncation_curve(model, min(n, 5000), seed, inception_weights, feature_net)
-        elif m == "per-class-fid":
-            from .fidelity import per_class_fid
 
-            results[m] = per_class_fid(model, n, seed, inception_weights, feature_net)
-    step(1.0, "done")
-    return {"model": name, "metrics": results}
+def mixing(model, n: int, seed: int) -> dict:
+    """Which style layers decide a mixed image's class (eval/mixing.py)."""
+    from .mixing import mixing_rates
+
+    net, cmeta = load_classifier(model.meta["dataset"])
+    return {**mixing_rates(model, n, seed), **classifier_provenance(model.meta["dataset"].split(":")[0], net, cmeta)}

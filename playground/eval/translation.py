@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 
 from ..data import load_dataset
-from ..imaging import to_float
+from ..images.convert import to_float
 from ..errors import PlaygroundError
-from ..families.protocol import Kind
-from ..loading import LoadedModel
+from ..contract import Kind
+from ..models import LoadedModel
 from .classifier import load_classifier, predict
 
 

@@ -11,30 +11,35 @@ from typing import ClassVar
 import torch
 
 from .. import losses
-from ..engine.steps import adversarial_step, ttur_adam
+from ..steps import adversarial_step, ttur_adam
 from ..nn.resnet_gan import ResDiscriminator, ResGenerator
-from .protocol import Family, Kind, TTURConfig, pad_to_power_of_two
+from ..contract import Family, Kind, TTURConfig, pad_to_power_of_two, setting
+from ..contract.settings import critic_steps, noise_size, padded_resolution, source_resolution
 
 
 @dataclass
 class Config(TTURConfig):
-    img_resolution: int = 32         # from the data: 28x28 is padded to 32x32
-    z_dim: int = 120                 # 4 chunks of 30 at 32x32 (input layer + 3 blocks)
-    embed_dim: int = 64              # the shared class embedding
-    ch: int = 16                     # G's channels at 32x32; 4ch at 4x4 and 8x8, 2ch at 16x16
-    d_ch: int = 0                    # D's (0 = the same as G's): G's size is what sampling costs
-    attn_resolution: int = 16
-    ortho_beta: float = 1e-4
+    img_resolution: int = padded_resolution()
+    z_dim: int = setting(120, "noise size", "length of z, split into chunks for each block (4 chunks of 30 at "
+                         "32x32)", low=1)
+    embed_dim: int = setting(64, "class embedding", "size of the shared class embedding", low=1)
+    ch: int = setting(16, "channels", "G's channels at 32x32; 4ch at 4x4 and 8x8, 2ch at 16x16", low=1)
+    d_ch: int = setting(0, "D channels", "D's channels (0 = the same as G's)", low=0)
+    attn_resolution: int = setting(16, "attention at", "the resolution of the self-attention block", low=1)
+    ortho_beta: float = setting(1e-4, "orthogonal β", "weight of the orthogonal regularisation of G's weights",
+                                group="regularisation", low=0)
     # MSGAN's mode-seeking term (losses.mode_seeking): G's batch comes in pairs with one label and
     # two noises, and images that barely differ are penalised. Not in BigGAN's recipe: a tiny G
     # (sized to sample fast on a CPU) otherwise spends its noise on little (lower recall). 0 = off.
-    lambda_diversity: float = 0.0
+    lambda_diversity: float = setting(0.0, "λ mode seeking", "weight of MSGAN's mode-seeking term (0 = off)",
+                                      group="loss", low=0)
     # Salimans et al.'s minibatch discrimination in D (nn/minibatch.py): a second score from each
     # image's closeness to the rest of its batch, against one image per class. Not in BigGAN's
     # recipe; it is what gave the shipped InfoGANs their variety. False = off.
-    d_minibatch_disc: bool = False
-    n_critic: int = 1
-    source_resolution: int = 0
+    d_minibatch_disc: bool = setting(False, "minibatch discrimination in D", "Salimans et al.'s minibatch "
+                                     "discrimination beside D's score", group="regularisation")
+    n_critic: int = critic_steps(1)
+    source_resolution: int = source_resolution()
 
     DERIVED: ClassVar[tuple[str, ...]] = TTURConfig.DERIVED + ("source_resolution",)
 
@@ -52,7 +57,7 @@ def build(cfg: Config) -> dict:
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
-    return ttur_adam(nets, cfg.lr_G, cfg.lr_D, (cfg.beta1, cfg.beta2))
+    return ttur_adam(nets, cfg.lr, cfg.d_lr, (cfg.beta1, cfg.beta2))
 
 
 def ortho_weights(G: torch.nn.Module) -> list[torch.Tensor]:
@@ -70,7 +75,7 @@ def train_step(ctx) -> dict:
 def describe(cfg: dict) -> list[str]:
     return [f"- shared class embedding ({cfg.get('embed_dim')}-d), hierarchical z ({cfg.get('z_dim')} split per "
             f"block), self-attention at {cfg.get('attn_resolution')}x{cfg.get('attn_resolution')}, projection D, "
-            f"hinge loss, TTUR (G lr {cfg.get('lr_G')}, D lr {cfg.get('lr_D')}), orthogonal regularisation "
+            f"hinge loss, TTUR (G lr {cfg.get('lr')}, D lr {cfg.get('lr_D')}), orthogonal regularisation "
             f"beta {cfg.get('ortho_beta')}; sample with a truncation threshold (the app's slider)"] + (
         [f"- mode seeking (weight {cfg['lambda_diversity']}, MSGAN): pairs with one label and two noises must differ"]
         if cfg.get("lambda_diversity") else []) + (

@@ -8,22 +8,25 @@ to z and, as constant feature maps, to D's input image.
 
 from dataclasses import dataclass
 
-from ..engine.steps import ADVERSARIAL_LOSSES, adam_for, adversarial_step
+from ..steps import ADVERSARIAL_LOSSES, adam_for, adversarial_step
 from ..nn.conv import ConvDiscriminator, ConvGenerator
 from ..nn.mlp import MLPDiscriminator, MLPGenerator
-from .protocol import AdamConfig, Family, Kind
+from ..contract import AdamConfig, Family, Kind, setting
+from ..contract.settings import critic_steps, noise_size
 
 ARCHS = ("mlp", "conv")
 
 
 @dataclass
 class Config(AdamConfig):
-    num_classes: int = 10
-    arch: str = "mlp"
-    z_dim: int = 100
-    width: int = 64
-    loss: str = "ns"
-    n_critic: int = 1
+    num_classes: int = setting(10, "classes", "from the data: the classes G and D are conditioned on", group="data")
+    arch: str = setting("mlp", "architecture", "mlp: the notes' fully connected nets; conv: DCGAN-style convs",
+                        choices=("mlp", "conv"))
+    z_dim: int = noise_size(100)
+    width: int = setting(64, "width", "channels of the widest conv layer (arch conv)", low=1)
+    loss: str = setting("ns", "loss", "the adversarial loss: non-saturating, minimax or hinge", group="loss",
+                        choices=ADVERSARIAL_LOSSES, tab=True)
+    n_critic: int = critic_steps(1)
 
 
 def build_generator(cfg: Config):

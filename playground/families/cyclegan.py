@@ -23,25 +23,28 @@ from torch import nn
 
 from .. import losses
 from ..errors import PlaygroundError
-from ..imaging import grid, to_uint8
+from ..images.convert import grid, to_uint8
 from ..nn.conv import norm_layer
 from ..seed import as_batch_rng
-from .protocol import AdamConfig, Family, Kind
+from ..contract import AdamConfig, Family, Kind, setting
 
 
 @dataclass
 class Config(AdamConfig):
     # the dataset's two classes are domains A and B: both filled in from the data
-    domain_a: int = 0
-    domain_b: int = 1
-    domain_names: tuple = ("A", "B")
-    ngf: int = 16
-    ndf: int = 16
-    n_res: int = 3
-    lambda_cycle: float = 10.0
-    lambda_identity: float = 0.5     # times lambda_cycle
-    pool_size: int = 50
-    total_steps: int = 0              # the run's length (for the learning-rate decay)
+    domain_a: int = setting(0, "domain A", "from the data: the class that is domain A", group="data")
+    domain_b: int = setting(1, "domain B", "from the data: the class that is domain B", group="data")
+    domain_names: tuple = setting(("A", "B"), "domain names", "from the data: the two classes' names", group="data")
+    ngf: int = setting(16, "G width", "channels of the generators' first conv layer", low=1)
+    ndf: int = setting(16, "D width", "channels of the PatchGAN discriminators' first conv layer", low=1)
+    n_res: int = setting(3, "residual blocks", "residual blocks in each generator", low=0)
+    lambda_cycle: float = setting(10.0, "λ cycle", "weight of the cycle-consistency loss ||F(G(a)) - a||₁",
+                                  group="loss", low=0)
+    lambda_identity: float = setting(0.5, "λ identity", "weight of the identity loss, times λ cycle",
+                                     group="loss", low=0)
+    pool_size: int = setting(50, "image pool", "past fakes D also sees (0 = none)", group="regularisation", low=0)
+    total_steps: int = setting(0, "run length", "from the run: its steps (the learning rate decays over the "
+                               "second half)", group="schedule")
 
     DERIVED: ClassVar[tuple[str, ...]] = AdamConfig.DERIVED + ("domain_a", "domain_b", "domain_names",
                                                                "total_steps")
@@ -51,7 +54,7 @@ def needs_labels(cfg: Config) -> bool:
     return True
 
 
-def prepare_dataset(cfg: Config, ds):
+def prepare_dataset(cfg: Config, ds, resources=None):
     """The labelled dataset's two classes become domains A and B."""
     present = sorted(set(ds.labels.tolist())) if ds.labels is not None else []
     if len(present) != 2:

@@ -4,16 +4,18 @@ layers. Unconditional."""
 
 from dataclasses import dataclass
 
-from ..engine.steps import ADVERSARIAL_LOSSES, adam_for, adversarial_step
+from ..steps import ADVERSARIAL_LOSSES, adam_for, adversarial_step
 from ..nn.conv import ConvDiscriminator, ConvGenerator
-from .protocol import AdamConfig, Family, Kind
+from ..contract import AdamConfig, Family, Kind, setting
+from ..contract.settings import noise_size
 
 
 @dataclass
 class Config(AdamConfig):
-    z_dim: int = 100
-    width: int = 64
-    loss: str = "ns"
+    z_dim: int = noise_size(100)
+    width: int = setting(64, "width", "channels of G's and D's widest conv layer", low=1)
+    loss: str = setting("ns", "loss", "the adversarial loss: non-saturating, minimax or hinge", group="loss",
+                        choices=ADVERSARIAL_LOSSES, tab=True)
 
 
 def build_generator(cfg: Config) -> ConvGenerator:

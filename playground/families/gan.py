@@ -7,17 +7,19 @@ gradient but optimises KL(p_g||p_r) - 2 JS, inviting mode collapse. Pick with `l
 
 from dataclasses import dataclass
 
-from ..engine.steps import adam_for, adversarial_step
+from ..steps import adam_for, adversarial_step
 from ..nn.mlp import MLPDiscriminator, MLPGenerator
-from .protocol import AdamConfig, Family, Kind
+from ..contract import AdamConfig, Family, Kind, setting
+from ..contract.settings import noise_size
 
 LOSSES = ("ns", "minimax")
 
 
 @dataclass
 class Config(AdamConfig):
-    z_dim: int = 100
-    loss: str = "ns"
+    z_dim: int = noise_size(100)
+    loss: str = setting("ns", "loss", "ns: non-saturating -log D(G(z)); minimax: log(1 - D(G(z))), which saturates",
+                        group="loss", choices=LOSSES, tab=True)
 
 
 def build_generator(cfg: Config) -> MLPGenerator:

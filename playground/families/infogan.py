@@ -18,37 +18,43 @@ from .. import losses
 from ..data.augment import shade_jitter, style_jitter
 from ..nn.conv import ConvDiscriminator, ConvGenerator, start_resolution
 from ..seed import as_batch_rng
-from .protocol import BaseConfig, Family, Kind
+from ..contract import AdamConfig, Family, Kind, setting
 
 
 @dataclass
-class Config(BaseConfig):
+class Config(AdamConfig):
     # num_classes: the dataset's classes, used only when supervised; G's num_classes is n_cat
-    noise_dim: int = 62
-    n_cat: int = 10
-    n_cont: int = 2
-    width: int = 64
+    noise_dim: int = setting(62, "noise size", "length of the incompressible noise z (besides the codes)", low=1)
+    n_cat: int = setting(10, "categories", "values of the categorical code c", low=1)
+    n_cont: int = setting(2, "continuous codes", "number of continuous codes, each uniform in [-1, 1]", low=0)
+    width: int = setting(64, "width", "channels of the widest conv layer", low=1)
     # "conv": the DCGAN bodies in nn/conv.py; "paper": the InfoGAN paper's MNIST nets (Table 1 of
     # its appendix): G = FC1024-BN-ReLU, FC(r0*r0*2w)-BN-ReLU, two 4x4 up-convs; D = two 4x4 strided
     # convs, FC1024-BN-LeakyReLU; Q sits on that 1024-d layer.
-    arch: str = "conv"
-    lambda_cat: float = 1.0
-    lambda_cont: float = 0.1
+    arch: str = setting("conv", "architecture", "conv: DCGAN bodies; paper: the InfoGAN paper's MNIST nets",
+                        choices=("conv", "paper"))
+    lambda_cat: float = setting(1.0, "λ categorical", "weight of the categorical code's mutual-information term",
+                                group="loss", low=0)
+    lambda_cont: float = setting(0.1, "λ continuous", "weight of the continuous codes' mutual-information term",
+                                 group="loss", low=0)
     # Weight of a categorical-invariance term (Elastic-InfoGAN's idea): Q must also recover the
     # categorical code from a re-styled copy of the fake (slant, rotation, scale, stroke width), so
     # the code cannot encode how a digit is written. 0 = the plain InfoGAN objective.
-    lambda_invariance: float = 0.0
+    lambda_invariance: float = setting(0.0, "λ invariance", "Q must recover the categorical code from a "
+                                       "re-styled copy of the fake (0 = off)", group="loss", low=0)
     # Weight of a clustering term on *real* images (IIC's objective): Q's categorical prediction
     # for a real image and for a re-styled copy should agree, be confident, and use every category
     # equally often. It ties the categories to the data's own clusters, so G cannot leave a digit
     # out or give one digit two categories. Unsupervised: no labels are read. 0 = off.
-    lambda_cluster: float = 0.0
+    lambda_cluster: float = setting(0.0, "λ clustering", "IIC-style clustering of real images by Q "
+                                    "(0 = off)", group="loss", low=0)
     # Floor on Q's predicted log-variance. Unbounded, Q shrinks the variance and the NLL's weight
     # exp(-logvar) grows up to ~400x, so the continuous codes swallow the class information; a
     # floor of 0 (variance >= 1) matches the original implementation's fixed std of 1. With the
     # clustering term holding the categories to the data, -2 is safe and makes the continuous codes
     # mean something (infogan-mnist: stroke ink r=0.82, width r=-0.53; at 0 both |r| < 0.1).
-    min_logvar: float = 0.0
+    min_logvar: float = setting(0.0, "min log-variance", "floor on Q's predicted log-variance for the "
+                                "continuous codes", group="regularisation")
     # Range of a random gamma (2^U(-j, j)) on the re-styled copy that the invariance and clustering
     # terms show Q: with it, a category cannot stand for how light a garment is. The unsupervised
     # infogan-fashion without it split its tops by shade (light vs dark t-shirt/dress codes; light,
@@ -56,32 +62,36 @@ class Config(BaseConfig):
     # its codes split other classes instead (code accuracy 0.620 vs 0.695 at step 7000; README,
     # Diversity). What fixed the shipped model is semi-supervision (labels_per_class below).
     # 0 = off (the copy keeps its shade).
-    jitter_shade: float = 0.0
+    jitter_shade: float = setting(0.0, "shade jitter", "range j of the gamma 2^U(-j, j) on the re-styled copy "
+                                  "(0 = off)", group="regularisation", low=0)
     # Weight of MSGAN's mode-seeking term (losses.mode_seeking): the batch is drawn as pairs that
     # share their codes (categorical and continuous) and differ in noise, and G is penalised when a
     # pair's images are close relative to their noises. Without it G may ignore the noise entirely
     # (every code draws one image: recall 0). 0 = the plain InfoGAN objective.
-    lambda_diversity: float = 0.0
+    lambda_diversity: float = setting(0.0, "λ mode seeking", "weight of MSGAN's mode-seeking term (0 = off)",
+                                      group="loss", low=0)
     # ProGAN's minibatch standard deviation before D's real/fake score (conv nets only; Q's
     # features are unchanged): a batch whose images barely vary looks fake. Measured on
     # infogan-mnist, it does not stop the per-code collapse (a batch of ten codes already varies;
     # README, Diversity). False = the plain InfoGAN discriminator.
-    d_minibatch_std: bool = False
+    d_minibatch_std: bool = setting(False, "minibatch std in D", "ProGAN's minibatch standard deviation before "
+                                    "D's score (conv nets)", group="regularisation")
     # Salimans et al.'s minibatch discrimination before D's score (conv nets only; Q's features are
     # unchanged): each image's closeness to the others of its batch, so near-copies (one image per
     # code, whatever the noise) look fake. False = the plain InfoGAN discriminator.
-    d_minibatch_disc: bool = False
-    supervised: bool = False
+    d_minibatch_disc: bool = setting(False, "minibatch discrimination in D", "Salimans et al.'s minibatch "
+                                     "discrimination before D's score (conv nets)", group="regularisation")
+    supervised: bool = setting(False, "supervised", "Q learns every real image's label (the categorical code "
+                               "becomes the class)", group="data")
     # Semi-supervised InfoGAN (Spurr et al. 2017, "Guiding InfoGAN with semi-supervision"): a fixed
     # subset of this many real images per class keeps its labels, and Q's categorical head also
     # learns them (cross-entropy, weight lambda_cat, a batch of them each step), so category k is
     # class k. G still draws its category at random and never sees a label; every other image is
     # unlabelled. 0 = unsupervised (no label is read).
-    labels_per_class: int = 0
-    lr_D: float = 2e-4
-    lr_G: float = 1e-3
-    beta1: float = 0.5
-    beta2: float = 0.999
+    labels_per_class: int = setting(0, "labels per class", "semi-supervised: this many real images per class keep "
+                                    "their label for Q (0 = unsupervised)", group="data", low=0)
+    lr: float = setting(1e-3, "learning rate", "G's learning rate", group="optimiser", above=0, tab=True)
+    lr_D: float = setting(2e-4, "D learning rate", "D's and Q's learning rate", group="optimiser", low=0, tab=True)
 
 
 def paper_generator_body(in_dim: int, img_channels: int, img_resolution: int, width: int) -> nn.Sequential:
@@ -192,8 +202,8 @@ def needs_labels(cfg: Config) -> bool:
 def optimizers(cfg: Config, nets: dict) -> dict:
     """Q shares D's body and is trained with D, as in the original implementation."""
     betas = (cfg.beta1, cfg.beta2)
-    return {"D": torch.optim.Adam([*nets["D"].parameters(), *nets["Q"].parameters()], lr=cfg.lr_D, betas=betas),
-            "G": torch.optim.Adam(nets["G"].parameters(), lr=cfg.lr_G, betas=betas)}
+    return {"D": torch.optim.Adam([*nets["D"].parameters(), *nets["Q"].parameters()], lr=cfg.d_lr, betas=betas),
+            "G": torch.optim.Adam(nets["G"].parameters(), lr=cfg.lr, betas=betas)}
 
 
 def info_loss(Q, feats, cat, cont, cfg) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

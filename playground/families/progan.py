@@ -20,24 +20,31 @@ import torch
 
 from .. import losses
 from ..nn.progressive import ProDiscriminator, ProGenerator, faded_reals, resolutions
-from .protocol import AdamConfig, Family, Kind, Phase, pad_to_power_of_two
+from ..contract import AdamConfig, Family, Kind, Phase, pad_to_power_of_two, setting
+from ..contract.settings import adam_betas, learning_rate, noise_size, padded_resolution, source_resolution
 
 
 @dataclass
 class Config(AdamConfig):
-    img_resolution: int = 32
-    lr: float = 0.001
-    beta1: float = 0.0
-    beta2: float = 0.99
-    z_dim: int = 128
-    base_channels: int = 16          # channels at 32x32, doubling per halving, capped
-    max_channels: int = 64
-    fade_steps: int = 1000           # per new resolution: alpha 0 -> 1
-    stable_steps: int = 1000         # then at alpha = 1 (4x4 has only this phase)
-    batch_sizes: str = ""            # "4:64,8:64,16:32": global batch per resolution ("" = --batch-size)
-    gp_weight: float = 10.0
-    drift: float = 0.001
-    source_resolution: int = 0
+    img_resolution: int = padded_resolution()
+    lr: float = learning_rate(0.001)
+    beta1: float
+    beta2: float
+    beta1, beta2 = adam_betas(0.0, 0.99, "the paper")
+    z_dim: int = noise_size(128)
+    base_channels: int = setting(16, "channels", "channels at the top resolution, doubling per halving", low=1)
+    max_channels: int = setting(64, "max channels", "cap on the channels at low resolutions", low=1)
+    fade_steps: int = setting(1000, "fade-in steps", "steps per new resolution while α goes 0 -> 1",
+                              group="schedule", low=1)
+    stable_steps: int = setting(1000, "stable steps", "steps at α = 1 after each fade-in (4x4 has only these)",
+                                group="schedule", low=1)
+    batch_sizes: str = setting("", "batch per resolution", "e.g. 4:64,8:64,16:32: the global batch at each "
+                               "resolution (empty: --batch-size)", group="schedule")
+    gp_weight: float = setting(10.0, "GP λ", "weight of the WGAN-GP gradient penalty", group="regularisation",
+                               low=0, tab=True)
+    drift: float = setting(0.001, "drift", "weight of the penalty on D's squared real scores",
+                           group="regularisation", low=0)
+    source_resolution: int = source_resolution()
 
     DERIVED: ClassVar[tuple[str, ...]] = AdamConfig.DERIVED + ("source_resolution",)
 

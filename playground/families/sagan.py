@@ -7,21 +7,23 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 
-from ..engine.steps import adversarial_step, ttur_adam
+from ..steps import adversarial_step, ttur_adam
 from ..nn.resnet_gan import ResDiscriminator, ResGenerator
-from .protocol import Family, Kind, TTURConfig, pad_to_power_of_two
+from ..contract import Family, Kind, TTURConfig, pad_to_power_of_two, setting
+from ..contract.settings import critic_steps, noise_size, padded_resolution, source_resolution
 
 
 @dataclass
 class Config(TTURConfig):
-    img_resolution: int = 32         # from the data: 28x28 is padded to 32x32
-    z_dim: int = 128
-    ch: int = 16                     # G's channels at 32x32; 4ch at 4x4 and 8x8, 2ch at 16x16
-    d_ch: int = 0                    # D's (0 = the same as G's)
-    attn_resolution: int = 16
-    conditional: bool = True
-    n_critic: int = 1
-    source_resolution: int = 0       # the data's size before padding
+    img_resolution: int = padded_resolution()
+    z_dim: int = noise_size(128)
+    ch: int = setting(16, "channels", "G's channels at 32x32; 4ch at 4x4 and 8x8, 2ch at 16x16", low=1)
+    d_ch: int = setting(0, "D channels", "D's channels (0 = the same as G's)", low=0)
+    attn_resolution: int = setting(16, "attention at", "the resolution of the self-attention block", low=1)
+    conditional: bool = setting(True, "conditional", "class-conditional G (conditional batch norm) and "
+                                "projection D", group="data")
+    n_critic: int = critic_steps(1)
+    source_resolution: int = source_resolution()
 
     DERIVED: ClassVar[tuple[str, ...]] = TTURConfig.DERIVED + ("source_resolution",)
 
@@ -38,7 +40,7 @@ def build(cfg: Config) -> dict:
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
-    return ttur_adam(nets, cfg.lr_G, cfg.lr_D, (cfg.beta1, cfg.beta2))
+    return ttur_adam(nets, cfg.lr, cfg.d_lr, (cfg.beta1, cfg.beta2))
 
 
 def train_step(ctx) -> dict:
@@ -49,7 +51,7 @@ def describe(cfg: dict) -> list[str]:
     how = "class-conditional (conditional BatchNorm in G, projection D)" if cfg.get("num_classes") else \
         "unconditional"
     return [f"- {how}; self-attention at {cfg.get('attn_resolution')}x{cfg.get('attn_resolution')} in G and D, "
-            f"spectral norm everywhere, hinge loss, TTUR (G lr {cfg.get('lr_G')}, D lr {cfg.get('lr_D')})"]
+            f"spectral norm everywhere, hinge loss, TTUR (G lr {cfg.get('lr')}, D lr {cfg.get('lr_D')})"]
 
 
 FAMILY = Family(name="sagan", kind=Kind.CONDITIONAL, Config=Config, build=build, build_generator=build_generator,

@@ -34,41 +34,39 @@ from torch import nn
 import torch.nn.functional as F
 
 from .. import losses
-from ..imaging import grid, to_uint8
-from .protocol import AdamConfig, Family, Kind
+from ..images.convert import bicubic_down, bicubic_up, grid, to_uint8
+from ..contract import AdamConfig, Family, Kind, setting
 
 VGG_FILE = "vgg19-dcbb9e9d.pth"
 
 
 @dataclass
 class Config(AdamConfig):
-    img_channels: int = 3
-    img_resolution: int = 64        # HR patch size
-    beta1: float = 0.9
-    phase: str = "pixel"            # pixel (SRResNet) | gan (SRGAN)
-    scale: int = 4
-    n_blocks: int = 8
-    width: int = 32
-    d_width: int = 32
-    pixel_loss: str = "l1"
-    adv_weight: float = 1e-3
-    content_weight: float = 1.0
-    pixel_weight: float = 1.0       # phase gan, beside the substitute content loss
-    vgg_pixel_weight: float = 0.0   # phase gan, beside VGG content (the paper's SRGAN-VGG54: none)
-    vgg_weights: str = ""           # VGG19 weights for the paper's content loss (else the substitute)
-    init_from: str = ""             # phase gan: the SRResNet checkpoint to start from
-    # Global residual (VDSR-style, a documented variant): the net predicts the detail missing from the
-    # bicubic upsampling instead of the whole image, so it starts at bicubic quality.
-    residual: bool = True
-
-
-def bicubic_down(hr: torch.Tensor, scale: int) -> torch.Tensor:
-    """The LR counterpart: antialiased bicubic downsampling (what PIL's BICUBIC resize does)."""
-    return F.interpolate(hr, scale_factor=1 / scale, mode="bicubic", antialias=True, align_corners=False).clamp(-1, 1)
-
-
-def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
-    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)
+    img_channels: int = setting(3, "image channels", "from the data: 3 (colour photos)", group="data")
+    img_resolution: int = setting(64, "HR patch size", "from the data: the high-resolution training patch",
+                                  group="data")
+    beta1: float = setting(0.9, "Adam β1", "Adam's first-moment decay", group="optimiser", low=0, below=1, tab=True)
+    phase: str = setting("pixel", "phase", "pixel: SRResNet (pixel loss only); gan: SRGAN (adversarial + content)",
+                         group="loss", choices=("pixel", "gan"))
+    scale: int = setting(4, "scale", "upscaling factor", low=2)
+    n_blocks: int = setting(8, "residual blocks", "residual blocks in the SRResNet", low=1)
+    width: int = setting(32, "G width", "channels of the SRResNet's blocks", low=1)
+    d_width: int = setting(32, "D width", "channels of the discriminator's first conv layer", low=1)
+    pixel_loss: str = setting("l1", "pixel loss", "l1 or l2 (MSE) between the upscaled and the real patch",
+                              group="loss", choices=("l1", "l2"))
+    adv_weight: float = setting(1e-3, "adversarial weight", "weight of G's adversarial loss (phase gan)",
+                                group="loss", low=0)
+    content_weight: float = setting(1.0, "content weight", "weight of the content (feature) loss (phase gan)",
+                                    group="loss", low=0)
+    pixel_weight: float = setting(1.0, "pixel weight", "phase gan: weight of the pixel loss beside the substitute "
+                                  "content loss", group="loss", low=0)
+    vgg_pixel_weight: float = setting(0.0, "pixel weight (VGG)", "phase gan: weight of the pixel loss beside VGG "
+                                      "content (the paper's SRGAN-VGG54: none)", group="loss", low=0)
+    vgg_weights: str = setting("", "VGG19 weights", "a local VGG19 weights file for the paper's content loss "
+                               "(empty: D's features stand in)", group="loss")
+    init_from: str = setting("", "start from", "phase gan: the SRResNet checkpoint folder to start from")
+    residual: bool = setting(True, "global residual", "the net predicts the detail missing from the bicubic "
+                             "upsampling instead of the whole image (VDSR-style)")
 
 
 class Residual(nn.Module):

@@ -7,7 +7,7 @@ latents, switching at a random layer); w_avg tracked for truncation; G's EMA com
 engine (`--ema`). Images are zero-padded to the next power of two (Fashion-MNIST 28 -> 32), and
 `source_resolution` remembers the real size so evaluation can crop back.
 
-Layer groups for style mixing (one style per modulated conv; see `layer_groups`): coarse = the
+Layer groups for style mixing (one style per modulated conv; see `nn.style.layer_groups`): coarse = the
 4x4 and 8x8 layers, fine = the layers at the output resolution, middle = everything between (as
 in the paper's figure 3, where 4-8 / 16-32 / 64-1024 split a 1024 model).
 """
@@ -21,25 +21,30 @@ import torch
 
 from .. import losses
 from ..nn.style import StyleDiscriminator, StyleGenerator
-from .protocol import AdamConfig, Family, Kind, pad_to_power_of_two
+from ..contract import AdamConfig, Family, Kind, pad_to_power_of_two, setting
+from ..contract.settings import adam_betas, learning_rate, noise_size, padded_resolution, source_resolution
 
 
 @dataclass
 class Config(AdamConfig):
-    img_resolution: int = 32
-    lr: float = 0.002
-    beta1: float = 0.0
-    beta2: float = 0.99
-    z_dim: int = 128
-    w_dim: int = 128
-    n_mapping: int = 4               # paper: 8; 4 keeps CPU training fast
-    source_resolution: int = 0       # the data's size before padding (0 = same)
-    base_channels: int = 16          # channels at 32x32, doubling per halving (sized for a CPU;
-    max_channels: int = 64           # 32/128 is ~2.5x slower per step), capped
-    mixing_prob: float = 0.9
-    r1_gamma: float = 0.1
-    r1_every: int = 16
-    w_avg_beta: float = 0.995
+    img_resolution: int = padded_resolution()
+    lr: float = learning_rate(0.002)
+    beta1: float
+    beta2: float
+    beta1, beta2 = adam_betas(0.0, 0.99, "StyleGAN2")
+    z_dim: int = noise_size(128)
+    w_dim: int = setting(128, "style size", "length of the intermediate latent w", low=1)
+    n_mapping: int = setting(4, "mapping layers", "layers of the mapping network z -> w (the paper: 8)", low=1)
+    source_resolution: int = source_resolution()
+    base_channels: int = setting(16, "channels", "channels at the top resolution, doubling per halving", low=1)
+    max_channels: int = setting(64, "max channels", "cap on the channels at low resolutions", low=1)
+    mixing_prob: float = setting(0.9, "mixing probability", "share of batches drawn with two styles "
+                                 "(mixing regularisation)", group="regularisation", low=0, high=1)
+    r1_gamma: float = setting(0.1, "R1 γ", "weight of the R1 penalty on D's gradient at real images",
+                              group="regularisation", low=0)
+    r1_every: int = setting(16, "R1 interval", "steps between lazy R1 penalties", group="regularisation", low=1)
+    w_avg_beta: float = setting(0.995, "w average decay", "decay of the running mean of w (the truncation "
+                                "centre)", low=0, high=1)
 
     DERIVED: ClassVar[tuple[str, ...]] = AdamConfig.DERIVED + ("source_resolution",)
 
@@ -59,15 +64,6 @@ def optimizers(cfg: Config, nets: dict) -> dict:
     return {"G": torch.optim.Adam(nets["G"].parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2)),
             "D": torch.optim.Adam(nets["D"].parameters(), lr=cfg.d_lr * c,
                                   betas=(cfg.beta1 ** c, cfg.beta2 ** c))}
-
-
-def layer_groups(G: StyleGenerator) -> dict[str, tuple[int, int]]:
-    """Named style-layer ranges [start, stop) for crossover: coarse, middle, fine."""
-    res = G.synthesis.layer_resolution
-    top = res[-1]
-    coarse = sum(r <= 8 for r in res)
-    fine_start = next(i for i, r in enumerate(res) if r == top) if top > 8 else len(res)
-    return {"coarse": (0, coarse), "middle": (coarse, fine_start), "fine": (fine_start, len(res))}
 
 
 def mixed_styles(G: StyleGenerator, n: int, ctx, update_avg: bool) -> torch.Tensor:

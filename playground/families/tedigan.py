@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -34,63 +34,70 @@ import torch.nn.functional as F
 
 from .. import checkpoint
 from ..errors import PlaygroundError
-from ..imaging import grid, to_uint8
+from ..images.convert import grid, to_uint8
 from ..nn.style import StyleGenerator
 from ..nn.text_guided import TextGuidedGenerator
 from ..text import captions
-from .protocol import AdamConfig, Family, Kind
+from ..contract import AdamConfig, Family, Kind, setting
+from ..contract.settings import adam_betas, learning_rate, noise_size, padded_resolution, source_resolution
 
 BASE_FIELDS = ("z_dim", "w_dim", "n_mapping", "base_channels", "max_channels", "source_resolution", "w_avg_beta")
 
 
 @dataclass
 class Config(AdamConfig):
-    base: str = "stylegan-fashion"   # the frozen StyleGAN: a shipped name or a checkpoint folder
-    img_resolution: int = 32
-    lr: float = 1e-3
-    beta1: float = 0.9
-    beta2: float = 0.999
-    hidden: int = 384                # text -> W MLP width
-    width: int = 24                  # encoder / matcher conv width (sized so the checkpoint stays under 5 MB)
-    text_dim: int = 384              # the sentence encoder's size (all-MiniLM-L6-v2)
-    feature_weight: float = 1.0      # classifier-feature (perceptual) term of the reconstruction
-    text_weight: float = 0.1         # text -> W likelihood
-    match_weight: float = 1.0        # contrastive image-text loss
-    consistency_weight: float = 1.0  # text samples read as their sentence by the (fixed) matcher; 0 = off
-    truncation: float = 0.7          # spread of text samples: w = mu + truncation * sigma * z
-    text_noise: float = 0.04         # per-dimension noise on sentence embeddings fed to text -> W (~0.8 cosine):
-                                     # nearby sentences (unseen synonyms) must land near each other, not only the
-                                     # few hundred caption embeddings seen
+    base: str = setting("stylegan-fashion", "base StyleGAN", "the frozen StyleGAN: a shipped name or a "
+                        "checkpoint folder")
+    img_resolution: int = padded_resolution()
+    lr: float = learning_rate(1e-3, "the learning rate of the encoder, text -> W map and matcher")
+    beta1: float
+    beta2: float
+    beta1, beta2 = adam_betas(0.9, 0.999)
+    hidden: int = setting(384, "text -> W width", "width of the text -> W MLP", low=1)
+    width: int = setting(24, "conv width", "channels of the image encoder and the matcher", low=1)
+    text_dim: int = setting(384, "sentence size", "from the sentence encoder (all-MiniLM-L6-v2): its embedding size",
+                            group="data")
+    feature_weight: float = setting(1.0, "feature weight", "classifier-feature (perceptual) term of the "
+                                    "reconstruction", group="loss", low=0)
+    text_weight: float = setting(0.1, "text weight", "weight of the text -> W likelihood", group="loss", low=0)
+    match_weight: float = setting(1.0, "match weight", "weight of the contrastive image-text loss", group="loss",
+                                  low=0)
+    consistency_weight: float = setting(1.0, "consistency weight", "text samples must read as their sentence to the "
+                                        "(fixed) matcher (0 = off)", group="loss", low=0)
+    truncation: float = setting(0.7, "truncation", "spread of text samples: w = mu + truncation * sigma * z", low=0)
+    text_noise: float = setting(0.04, "text noise", "per-dimension noise on the sentence embeddings fed to "
+                                "text -> W, so nearby sentences land near each other", group="regularisation",
+                                low=0)
     # from the base StyleGAN's config (its architecture) and from the data (attribute cut points)
-    z_dim: int = 128
-    w_dim: int = 128
-    n_mapping: int = 4
-    base_channels: int = 16
-    max_channels: int = 64
-    source_resolution: int = 0
-    w_avg_beta: float = 0.995
-    attribute_cuts: dict = field(default_factory=dict)
+    z_dim: int = noise_size(128)
+    w_dim: int = setting(128, "style size", "from the base: length of w", group="data")
+    n_mapping: int = setting(4, "mapping layers", "from the base: layers of its mapping network", group="data")
+    base_channels: int = setting(16, "channels", "from the base: its channels at the top resolution", group="data")
+    max_channels: int = setting(64, "max channels", "from the base: its channel cap", group="data")
+    source_resolution: int = source_resolution()
+    w_avg_beta: float = setting(0.995, "w average decay", "from the base: decay of its running mean of w",
+                                group="data")
+    attribute_cuts: dict = setting(label="attribute cut points", help="from the data: tercile cuts of each "
+                                   "caption attribute", group="data", factory=dict)
 
     DERIVED: ClassVar[tuple[str, ...]] = AdamConfig.DERIVED + BASE_FIELDS + ("attribute_cuts", "text_dim")
 
 
-def _base_meta(base: str) -> tuple:
-    from ..registry import resolve_model
-
-    path = resolve_model(base)
+def _base_meta(base: str, resources) -> tuple:
+    path = resources.checkpoint_dir(base)
     meta = checkpoint.read_config(path)
     if meta["family"] != "stylegan":
         raise PlaygroundError(f"tedigan needs a StyleGAN to invert into; {base} is a {meta['family']} model")
     return path, meta
 
 
-def prepare_dataset(cfg: Config, ds):
+def prepare_dataset(cfg: Config, ds, resources):
     """Fashion-MNIST only (the captions' words are Fashion-MNIST's), padded like the base StyleGAN;
     the architecture comes from the base's config and the attribute cut points from the data."""
     if ds.labels is None or tuple(ds.class_names) != captions.CLASS_NAMES:
         raise PlaygroundError("tedigan's captions are written for Fashion-MNIST's ten labelled classes; "
                               f"{ds.name} is not that")
-    _, meta = _base_meta(cfg.base)
+    _, meta = _base_meta(cfg.base, resources)
     base = meta["config"]
     ds = ds.pad_to(base["img_resolution"])
     if ds.shape[0] != base["img_channels"]:
@@ -107,15 +114,18 @@ def build_generator(cfg: Config) -> TextGuidedGenerator:
 
 
 def build(cfg: Config) -> dict:
-    """For training: the three new modules fresh, the StyleGAN's weights from the base checkpoint.
-    The frozen G's architecture is the base's, whatever `cfg` says (a default Config names the
-    shipped base but not its sizes)."""
-    path, meta = _base_meta(cfg.base)
-    G = build_generator(dataclasses.replace(cfg, **{k: meta["config"][k] for k in BASE_FIELDS}))
-    checkpoint.load_into(G.style, checkpoint.load_model_state(path), f"{cfg.base} (the base StyleGAN)")
+    """For training: the three new modules fresh beside a frozen StyleGAN of the config's sizes
+    (`prepare_dataset` copied them from the base); `warm_start` loads the base's weights into it."""
+    G = build_generator(cfg)
     for p in G.style.parameters():
         p.requires_grad_(False)
     return {"G": G}
+
+
+def warm_start(cfg: Config, nets: dict, resources) -> None:
+    """The frozen StyleGAN's weights from the base checkpoint (its sizes are the config's)."""
+    path, _ = _base_meta(cfg.base, resources)
+    checkpoint.load_into(nets["G"].style, checkpoint.load_model_state(path), f"{cfg.base} (the base StyleGAN)")
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
@@ -126,10 +136,9 @@ def optimizers(cfg: Config, nets: dict) -> dict:
 def helpers(ctx) -> tuple:
     """The frozen project classifier and sentence encoder (loaded once per run, never saved)."""
     if "classifier" not in ctx.extra_modules:
-        from ..eval.classifier import load_classifier
         from ..text.encoder import text_encoder
 
-        C, _ = load_classifier("fashion", str(ctx.device))
+        C, _ = ctx.resources.classifier("fashion", str(ctx.device))
         for p in C.parameters():
             p.requires_grad_(False)
         ctx.extra_modules.update(classifier=C, text=text_encoder())
@@ -237,5 +246,5 @@ def describe(cfg: dict) -> list[str]:
 
 FAMILY = Family(name="tedigan", kind=Kind.TEXT, Config=Config, build=build, build_generator=build_generator,
                 optimizers=optimizers, train_step=train_step, needs_labels=lambda cfg: True,
-                prepare_dataset=prepare_dataset, preview=preview, describe=describe,
+                prepare_dataset=prepare_dataset, warm_start=warm_start, preview=preview, describe=describe,
                 compilable=lambda cfg: ())

@@ -6,19 +6,20 @@ from dataclasses import dataclass
 
 import torch
 
-from ..engine.steps import adversarial_step
+from ..steps import adversarial_step
 from ..nn.conv import ConvDiscriminator, ConvGenerator
-from .protocol import BaseConfig, Family, Kind
+from ..contract import Family, Kind, LearningRateConfig, setting
+from ..contract.settings import critic_steps, learning_rate, noise_size
 
 
 @dataclass
-class Config(BaseConfig):
-    z_dim: int = 100
-    width: int = 64
-    lr: float = 5e-5
-    lr_D: float = 0.0                # the critic's own learning rate (0 = lr)
-    clip: float = 0.01
-    n_critic: int = 5
+class Config(LearningRateConfig):
+    z_dim: int = noise_size(100)
+    width: int = setting(64, "width", "channels of G's and the critic's widest conv layer", low=1)
+    lr: float = learning_rate(5e-5, "RMSprop's learning rate for G (and the critic unless lr_D is set)")
+    clip: float = setting(0.01, "clip c", "the critic's weights are clipped to [-c, c] after each update "
+                          "(a crude Lipschitz bound)", group="regularisation", low=0, tab=True)
+    n_critic: int = critic_steps(5)
 
 
 def build_generator(cfg: Config) -> ConvGenerator:
@@ -32,7 +33,7 @@ def build(cfg: Config) -> dict:
 
 def optimizers(cfg: Config, nets: dict) -> dict:
     return {"G": torch.optim.RMSprop(nets["G"].parameters(), lr=cfg.lr),
-            "D": torch.optim.RMSprop(nets["D"].parameters(), lr=cfg.lr_D or cfg.lr)}
+            "D": torch.optim.RMSprop(nets["D"].parameters(), lr=cfg.d_lr)}
 
 
 def train_step(ctx) -> dict:

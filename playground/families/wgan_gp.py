@@ -5,21 +5,26 @@ by default, or none."""
 
 from dataclasses import dataclass
 
-from ..engine.steps import adam_for, adversarial_step
+from ..steps import adam_for, adversarial_step
 from ..nn.conv import ConvDiscriminator, ConvGenerator
-from .protocol import AdamConfig, Family, Kind
+from ..contract import AdamConfig, Family, Kind, setting
+from ..contract.settings import adam_betas, critic_steps, learning_rate, noise_size
 
 
 @dataclass
 class Config(AdamConfig):
-    lr: float = 1e-4
-    beta1: float = 0.0
-    beta2: float = 0.9
-    z_dim: int = 100
-    width: int = 64
-    critic_norm: str = "layer"
-    gp_weight: float = 10.0
-    n_critic: int = 5
+    lr: float = learning_rate(1e-4)
+    beta1: float
+    beta2: float
+    beta1, beta2 = adam_betas(0.0, 0.9, "the paper")
+    z_dim: int = noise_size(100)
+    width: int = setting(64, "width", "channels of G's and the critic's widest conv layer", low=1)
+    critic_norm: str = setting("layer", "critic normalisation", "layer: LayerNorm (the paper); none. BatchNorm "
+                               "would make the penalty's per-sample gradients depend on the batch",
+                               choices=("layer", "none"))
+    gp_weight: float = setting(10.0, "GP λ", "weight of the gradient penalty (||∇D(x̂)|| - 1)²",
+                               group="regularisation", low=0, tab=True)
+    n_critic: int = critic_steps(5)
 
 
 def build_generator(cfg: Config) -> ConvGenerator:

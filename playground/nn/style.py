@@ -232,3 +232,12 @@ class StyleDiscriminator(nn.Module):
         x = self.blocks(self.from_rgb(x))                            # [N, c4, 4, 4]
         x = self.conv(minibatch_std(x))
         return self.out(self.fc(x.flatten(1))).flatten()             # [N]
+
+
+def layer_groups(G: StyleGenerator) -> dict[str, tuple[int, int]]:
+    """Named style-layer ranges [start, stop) for crossover: coarse, middle, fine."""
+    res = G.synthesis.layer_resolution
+    top = res[-1]
+    coarse = sum(r <= 8 for r in res)
+    fine_start = next(i for i, r in enumerate(res) if r == top) if top > 8 else len(res)
+    return {"coarse": (0, coarse), "middle": (coarse, fine_start), "fine": (fine_start, len(res))}

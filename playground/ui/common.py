@@ -12,8 +12,8 @@ import gradio as gr
 import numpy as np
 
 from ..errors import PlaygroundError
-from ..imaging import png_bytes, upscale_nearest
-from ..storage import OutputFolder
+from ..images.convert import png_bytes, upscale_nearest
+from ..server.storage import OutputFolder
 
 DISPLAY_MIN_PX = 280  # tiny 28x28 samples are upscaled (nearest) so pixels stay crisp
 _PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"/]+/)+([^\s'\"/]*)")

@@ -13,10 +13,11 @@ from pathlib import Path
 import gradio as gr
 
 from .. import api
-from ..access import can_use
 from ..device import thread_pinner
 from ..errors import PlaygroundError
-from ..storage import DiskBudget
+from ..server.access import can_use
+from ..server.jobs import JobManager
+from ..server.storage import DiskBudget
 from .common import owner_of, user_errors
 from .zerogpu import gpu_lease
 
@@ -24,17 +25,17 @@ from .zerogpu import gpu_lease
 @dataclass
 class AppContext:
     runs_dir: Path
-    jobs: api.JobManager
+    jobs: JobManager
     budget: DiskBudget
     pin_threads: typing.Callable[[], None] = lambda: None   # request threads compute as the app's thread does
 
     @classmethod
     def create(cls, runs_dir: str | Path | None = None) -> "AppContext":
         runs_dir = Path(runs_dir or os.environ.get("PLAYGROUND_RUNS_DIR", "runs/ui"))
-        return cls(runs_dir, api.JobManager(runs_dir), DiskBudget.from_env(runs_dir), thread_pinner())
+        return cls(runs_dir, JobManager(runs_dir), DiskBudget.from_env(runs_dir), thread_pinner())
 
     def _is_run(self, name: str) -> bool:
-        return name not in api.registry.shipped_models()
+        return name not in api.shipped_model_names()
 
     def models(self, kinds=None, owner: str | None = None) -> list[dict]:
         """Shipped models and the runs `owner` may use (its own, shared ones, ones the server's

@@ -9,10 +9,17 @@ from .. import api
 from ..errors import PlaygroundError
 from .common import owner_of, parse_seed, user_errors
 
-METRICS = ["fid", "isc", "kid", "prc", "cond-acc", "code-acc", "per-class-fid", "translation", "sr", "mixing",
-           "truncation"]
 COLUMNS = ["metric", "value", "feature network", "weights sha256", "generated", "real", "real split",
-           "real-vs-real floor (FID)", "seed"]
+           "real-vs-real floor (FID)", "seed", "better"]
+
+
+def metrics_legend() -> str:
+    """One line per registered metric: what it measures, which way is better, which models it fits."""
+    lines = ["| metric | measures | better | models |", "|---|---|---|---|"]
+    for m in api.list_metrics():
+        lines.append(f"| `{m['name']}` | {m['summary']} | {m['better'] or '(see the table)'} | "
+                     f"{', '.join(m['kinds'])} |")
+    return "\n".join(lines)
 
 
 def rows(result: dict) -> list[list]:
@@ -22,7 +29,7 @@ def rows(result: dict) -> list[list]:
         out.append([name, m["value"], m.get("feature_network", ""), m.get("weights_sha256", ""),
                     m.get("n_generated", m.get("n_generated_per_class", "")), m.get("n_real", ""),
                     m.get("real_split", m.get("classifier_test_split", "")),
-                    floor.get("fid_test_vs_train", ""), m.get("seed", "")])
+                    floor.get("fid_test_vs_train", ""), m.get("seed", ""), api.metric_direction(name)])
     return out
 
 
@@ -104,7 +111,10 @@ def build(ctx) -> None:
     with gr.Row():
         model = gr.Dropdown(choices, value=first, label="Model", elem_id="ev-model", scale=3)
         refresh = gr.Button("↻", scale=0, min_width=50)
-        metrics = gr.CheckboxGroup(METRICS, value=["fid", "isc"], label="Metrics", elem_id="ev-metrics", scale=4)
+        metrics = gr.CheckboxGroup(api.metric_names(), value=["fid", "isc"], label="Metrics", elem_id="ev-metrics",
+                                   scale=4)
+    with gr.Accordion("What each metric measures", open=False):
+        gr.Markdown(metrics_legend())
     with gr.Row():
         n = gr.Slider(100, 10000, value=2000, step=100, label="generated samples", elem_id="ev-n")
         seed = gr.Number(0, precision=0, minimum=0, label="seed")

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import api
 from ..errors import PlaygroundError
-from ..imaging import as_rgb, grid
+from ..images.convert import as_rgb, grid
 from . import links
 from .common import first_look, for_display, model_dropdown, parse_seed, random_seed, save_png, user_errors
 

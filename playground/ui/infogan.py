@@ -6,7 +6,7 @@ import gradio as gr
 
 from .. import api
 from ..errors import PlaygroundError
-from ..imaging import grid
+from ..images.convert import grid
 from . import links
 from .common import first_look, for_display, model_dropdown, parse_seed, random_seed, user_errors
 

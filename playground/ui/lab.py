@@ -8,7 +8,7 @@ import io
 import gradio as gr
 import numpy as np
 
-from .. import lab2d
+from ..capabilities import lab2d
 from ..data import toy2d
 from .common import first_look, parse_seed, user_errors
 

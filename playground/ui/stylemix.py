@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 
 from .. import api
-from ..imaging import gif_bytes, grid
+from ..images.convert import gif_bytes, grid
 from ..seed import parse_seed_list
 from . import links
 from .common import for_display, model_dropdown, parse_seed, random_seed, user_errors

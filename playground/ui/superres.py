@@ -11,7 +11,7 @@ import pandas as pd
 from .. import api
 from ..data.photos import HELD_OUT_PHOTOS, skimage_photo
 from ..errors import PlaygroundError
-from ..imaging import to_pil
+from ..images.convert import to_pil
 from . import links
 from .common import first_look, owner_of, save_png, user_errors
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import api
 from ..errors import PlaygroundError
-from ..imaging import grid
+from ..images.convert import grid
 from .common import first_look, for_display, model_dropdown, parse_seed, user_errors
 
 KINDS = (api.Kind.TEXT,)

@@ -6,64 +6,142 @@ closing the browser does not stop training and reopening the page shows it still
 
 from __future__ import annotations
 
-import dataclasses
+import inspect
 import math
-import shutil
+from dataclasses import dataclass
 
 import gradio as gr
 import pandas as pd
 
 from .. import api
 from ..errors import PlaygroundError
-from ..storage import DATA_DIR, OutputFolder
+from ..server.access import latest_owned, set_shared
+from ..server.runs_io import export_zip, import_zip
+from ..server.starting import UPLOADED, resume_run, start_run
+from ..server.storage import OutputFolder
 from . import lab
 from .common import for_display, owner_of, parse_seed, user_errors
 from .zerogpu import on_zerogpu
 
-RUN_RESERVE_BYTES = 64 * 2**20       # disk set aside for a new run's checkpoints and logs
-
-UPLOAD = "uploaded zip of images"
 DATASETS = [("mnist5k (offline digits)", "mnist5k"), ("fashion", "fashion"),
             ("fashion sneakers + ankle boots (for cyclegan)", "fashion:7,9"),
-            ("photos (for srgan)", "photos"), (UPLOAD, UPLOAD)]
+            ("photos (for srgan)", "photos"), (UPLOADED, UPLOADED)]
 UI_EMA_RAMPUP = 0.05                 # browser runs are short: the average follows G early on (stylegan2-ada)
-HYPER = ("lr", "beta1", "beta2", "n_critic", "clip", "gp_weight", "lr_D")   # shown when the family has them
+# what /train_start and /train_resume take besides the family settings, and what each one is
+RUN_FIELDS = {
+    "batch_size": "global batch size",
+    "steps": "total steps (for resume: the new total)",
+    "ema": "EMA decay of G (0 = off)",
+    "seed": "the run's seed (weights, data order and noise)",
+    "device": "auto, cpu or cuda",
+    "augment": "DiffAugment (translation, cutout)",
+    "processes": "local training processes (one per GPU)",
+}
 
 
-def family_defaults(family: str) -> dict:
-    cfg = api.family_settings(family)
-    if "lr" not in cfg and "lr_G" in cfg:  # InfoGAN has two learning rates; the box sets G's
-        cfg["lr"] = cfg["lr_G"]
-    return cfg
+def tab_settings() -> dict[str, dict]:
+    """name -> schema row of every setting some family offers in this tab (the first family's row)."""
+    rows = {}
+    for family in api.list_families():
+        for row in api.family_setting_table(family):
+            if row["tab"]:
+                rows.setdefault(row["name"], row)
+    return rows
 
 
-def loss_choices(family: str) -> list[str]:
-    return list(api.family_losses(family)) if "loss" in family_defaults(family) else []
+def family_defaults(family: str) -> dict[str, dict]:
+    """name -> schema row of the settings this family offers in this tab."""
+    return {row["name"]: row for row in api.family_setting_table(family) if row["tab"]}
+
+
+def form_fields() -> tuple[str, ...]:
+    """The Train form's inputs, by name, in the order its handlers (and /train_start) take them."""
+    return ("family", "dataset", "upload", *tab_settings(), *RUN_FIELDS)
+
+
+@dataclass(frozen=True)
+class TrainForm:
+    """What the Train tab's Start and Resume send: the run's own fields and the family settings."""
+
+    family: str
+    dataset: str
+    upload: str | None
+    settings: dict                   # setting name -> the control's value (hidden ones included)
+    batch_size: float
+    steps: float
+    ema: float
+    seed: float
+    device: str
+    augment: bool
+    processes: float = 1
+
+    @classmethod
+    def from_values(cls, values: dict) -> "TrainForm":
+        names = tab_settings()
+        return cls(settings={k: v for k, v in values.items() if k in names},
+                   **{k: v for k, v in values.items() if k not in names})
+
+
+def form_handler(fn, doc: str):
+    """A Gradio handler that takes the form's fields by name (so the API documents each one) and
+    gives `fn(form, request)` one TrainForm."""
+    names = form_fields()
+
+    def handler(*args):
+        *values, request = args
+        return fn(TrainForm.from_values(dict(zip(names, values))), request)
+
+    P = inspect.Parameter
+    params = [P(n, P.POSITIONAL_OR_KEYWORD, **({"default": 1} if n == "processes" else {})) for n in names]
+    handler.__signature__ = inspect.Signature(params + [P("request", P.POSITIONAL_OR_KEYWORD, default=None)])
+    handler.__annotations__ = {"request": gr.Request}
+    rows = tab_settings()
+    described = {"family": "the GAN family", "dataset": "the data (or 'uploaded zip of images')",
+                 "upload": "a zip of images, for the uploaded dataset", **RUN_FIELDS,
+                 **{k: f"{r['label']}: {r['help']} (hidden, and ignored, for families without it)"
+                    for k, r in rows.items()}}
+    handler.__doc__ = doc + "\n\nArgs:\n" + "\n".join(f"    {n}: {described[n]}" for n in names)
+    handler.__name__ = fn.__name__
+    return handler
 
 
 @user_errors
 def on_family(family: str):
-    d = family_defaults(family)
-    losses = loss_choices(family)
-    upd = [gr.Dropdown(choices=losses or ["(fixed by the family)"], value=losses[0] if losses else "(fixed by the family)",
-                       interactive=bool(losses))]
-    for key in HYPER:
-        upd.append(gr.Number(value=d.get(key), visible=key in d))
-    return upd
+    """Each settings control shows this family's default (hidden where the family has no such setting)."""
+    mine = family_defaults(family)
+    updates = []
+    for name, first in tab_settings().items():
+        row = mine.get(name, first)
+        if row["choices"]:
+            choices = row["choices"] if name in mine else ["(fixed by the family)"]
+            updates.append(gr.Dropdown(choices=choices, value=choices[0] if name not in mine else row["default"],
+                                       interactive=name in mine, label=row["label"], info=row["help"]))
+        else:
+            updates.append(gr.Number(value=row["default"] if name in mine else None, visible=name in mine,
+                                     label=row["label"], info=row["help"]))
+    return updates
 
 
-def _overrides(family: str, loss, values: dict) -> dict:
-    d = family_defaults(family)
+def _overrides(family: str, values: dict) -> dict:
+    """The family's settings from the controls, typed by its schema (the validator checks bounds)."""
+    mine = family_defaults(family)
     out = {}
-    if "loss" in d and loss in loss_choices(family):
-        out["loss"] = loss
     for key, value in values.items():
-        if key == "lr_D" and not value:                   # 0 / empty: D learns at the same rate as G
+        row = mine.get(key)
+        if row is None or value is None or value == "":
             continue
-        if key in d and value is not None and key in api.family_settings(family):
-            out[key] = value
-        elif key == "lr" and value is not None and "lr_G" in d:
-            out["lr_G"] = value
+        if row["choices"]:
+            if value in row["choices"]:
+                out[key] = value
+            continue
+        if key == "lr_D" and not value:                   # 0 / empty: D learns at its family's default rate
+            continue
+        x = _number(value, row["label"])
+        if row["integer"]:
+            if x != int(x):
+                raise PlaygroundError(f"{row['label']} must be a whole number, got {value!r}")
+            x = int(x)
+        out[key] = x
     return out
 
 
@@ -85,21 +163,16 @@ def _device(choice: str) -> str | None:
     return None if choice == "auto" else choice
 
 
-def _spec(ctx, family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp_weight, batch, steps,
-          ema, seed, device, augment, lr_D=None) -> api.TrainSpec:
-    """The run as asked for; an uploaded zip is *not* unpacked here (see `_unpack_upload`)."""
-    if dataset == UPLOAD and not upload:
-        raise PlaygroundError("choose a zip of images to upload first (class sub-folders become labels)")
-    ema = _number(ema or 0, "EMA decay")
+def _spec(form: TrainForm) -> api.TrainSpec:
+    """The run as asked for; an uploaded zip is *not* unpacked here (server/starting.py does that)."""
+    ema = _number(form.ema or 0, "EMA decay")
     if not 0 <= ema < 1:
         raise PlaygroundError(f"EMA decay must be in [0, 1) (0 = off), got {ema}")
-    values = {"lr": lr, "beta1": beta1, "beta2": beta2, "n_critic": int(_number(n_critic or 1, "n_critic")),
-              "clip": clip, "gp_weight": gp_weight, "lr_D": lr_D}
-    return api.TrainSpec(family=family, dataset=dataset, steps=int(steps), batch_size=int(batch),
-                         seed=parse_seed(seed), device=_device(device),
-                         overrides=_overrides(family, loss, values), ema=ema, ema_rampup=UI_EMA_RAMPUP,
-                         augment="translation,cutout" if augment else "", log_every=10, sample_every=50,
-                         ckpt_every=500, command=f"(web UI) train {family} on {dataset}")
+    return api.TrainSpec(family=form.family, dataset=form.dataset, steps=int(form.steps),
+                         batch_size=int(form.batch_size), seed=parse_seed(form.seed), device=_device(form.device),
+                         overrides=_overrides(form.family, form.settings), ema=ema, ema_rampup=UI_EMA_RAMPUP,
+                         augment="translation,cutout" if form.augment else "", log_every=10, sample_every=50,
+                         ckpt_every=500, command=f"(web UI) train {form.family} on {form.dataset}")
 
 
 def _plot(history: list) -> pd.DataFrame:
@@ -186,26 +259,35 @@ def build(ctx) -> None:
         lab_tab.select(lab.on_open, view, [view, info], api_name="lab_first_view")
 
 
+def _setting_controls(family: str) -> dict:
+    """One control per tab setting (contract/settings.py), showing `family`'s values: a dropdown
+    for a setting with choices (the loss), a number otherwise; hidden where the family lacks it."""
+    mine, controls = family_defaults(family), {}
+    with gr.Row():
+        for name, first in tab_settings().items():
+            row = mine.get(name, first)
+            if row["choices"]:
+                choices = row["choices"] if name in mine else ["(fixed by the family)"]
+                controls[name] = gr.Dropdown(choices, value=row["default"] if name in mine else choices[0],
+                                             interactive=name in mine, label=row["label"], info=row["help"],
+                                             elem_id=f"tr-set-{name}")
+            else:
+                controls[name] = gr.Number(row["default"] if name in mine else None, label=row["label"],
+                                           info=row["help"], visible=name in mine, elem_id=f"tr-set-{name}",
+                                           precision=0 if row["integer"] else None, minimum=row["minimum"],
+                                           maximum=row["maximum"])
+    return controls
+
+
 def _build_image(ctx) -> None:
     families = [f for f in api.list_families()]
     first = "cgan"
-    d = family_defaults(first)
     with gr.Row():
         with gr.Column(scale=1, min_width=320):
             family = gr.Dropdown(families, value=first, label="Family", elem_id="tr-family")
             dataset = gr.Dropdown(DATASETS, value="mnist5k", label="Dataset", elem_id="tr-dataset")
             upload = gr.File(label="Zip of images (for 'uploaded zip')", file_types=[".zip"], type="filepath")
-            loss = gr.Dropdown(loss_choices(first), value=loss_choices(first)[0], label="Loss")
-            with gr.Row():
-                lr = gr.Number(d.get("lr"), label="learning rate")
-                beta1 = gr.Number(d.get("beta1"), label="Adam β1")
-                beta2 = gr.Number(d.get("beta2"), label="Adam β2")
-                lr_d = gr.Number(d.get("lr_D"), label="D learning rate (0 = the same as the learning rate before it)",
-                                 visible="lr_D" in d)
-            with gr.Row():
-                n_critic = gr.Number(d.get("n_critic", 1), label="n_critic", precision=0, visible="n_critic" in d)
-                clip = gr.Number(d.get("clip"), label="clip c", visible="clip" in d)
-                gp = gr.Number(d.get("gp_weight"), label="GP λ", visible="gp_weight" in d)
+            setting_controls = _setting_controls(first)
             with gr.Row():
                 batch = gr.Slider(8, ctx.jobs.limits.max_batch, value=64, step=8, label="batch size")
                 steps = gr.Number(2000, label="steps", precision=0, minimum=1, maximum=ctx.jobs.limits.max_steps,
@@ -252,43 +334,19 @@ def _build_image(ctx) -> None:
                     share_msg = gr.Markdown()
     timer = gr.Timer(1.0)
 
-    settings = [family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed,
-                device, augment, processes, lr_d]
+    form = [family, dataset, upload, *setting_controls.values(), batch, steps, ema, seed, device, augment, processes]
 
-    @user_errors
-    def do_start(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, processes=1, lr_d=None, request: gr.Request = None):
-        values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, lr_d)
-        spec = _spec(ctx, *values)
-        ctx.jobs.check_can_start(spec)               # refuse before unpacking anything
-        ctx.budget.make_room(min(RUN_RESERVE_BYTES, ctx.budget.max_bytes // 4), protect=ctx.protected_paths())
-        data = None
-        if spec.dataset == UPLOAD:
-            data = api.extract_image_zip(upload, ctx.runs_dir / DATA_DIR, budget=ctx.budget,
-                                         protect=ctx.protected_paths())
-            spec = dataclasses.replace(spec, dataset=f"folder:{data}", command=f"(web UI) train {spec.family} "
-                                       "on an uploaded zip of images")
-        try:
-            run_id = ctx.jobs.start(spec, owner=owner_of(request), processes=int(processes or 1))
-        except PlaygroundError:
-            if data is not None:
-                shutil.rmtree(data, ignore_errors=True)
-            raise
-        api.write_access(ctx.runs_dir / run_id, owner_of(request))
+    def start_from(form: TrainForm, request):
+        run_id = start_run(ctx.jobs, ctx.budget, ctx.runs_dir, _spec(form), form.upload, owner_of(request),
+                           int(form.processes or 1), ctx.protected_paths)
         return _progress(ctx.jobs.status(run_id))
 
-    @user_errors
-    def do_resume(family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, processes=1, lr_d=None, request: gr.Request = None):
-        values = (family, dataset, upload, loss, lr, beta1, beta2, n_critic, clip, gp, batch, steps, ema, seed, device, augment, lr_d)
-        snap = ctx.jobs.status(owner=owner_of(request))
-        if snap is None:
-            raise PlaygroundError("nothing of yours to resume yet: start a run first")
-        spec = _spec(ctx, *values[:1], "mnist5k", None, *values[3:])  # the run keeps its own data
-        spec = dataclasses.replace(spec, family=snap["family"], dataset=ctx.jobs.get(snap["id"]).spec.dataset,
-                                   overrides={})
-        if spec.steps <= snap["step"]:
-            raise PlaygroundError(f"set steps above {snap['step']} to resume (it is the new total)")
-        ctx.jobs.start(spec, resume_id=snap["id"], owner=owner_of(request), processes=int(processes or 1))
-        return _progress(ctx.jobs.status(snap["id"]))
+    def resume_from(form: TrainForm, request):
+        spec = _spec(TrainForm(**{**form.__dict__, "dataset": "mnist5k", "upload": None}))  # the run keeps its data
+        return _progress(ctx.jobs.status(resume_run(ctx.jobs, spec, owner_of(request), int(form.processes or 1))))
+
+    do_start = user_errors(form_handler(start_from, "Start a background training run of yours."))
+    do_resume = user_errors(form_handler(resume_from, "Continue your latest run to a new total of steps."))
 
     @user_errors
     def do_stop(request: gr.Request = None):
@@ -317,30 +375,30 @@ def _build_image(ctx) -> None:
         snap = ctx.jobs.status(owner=owner_of(request))
         if snap is None or snap["status"] in ("starting", "running", "stopping"):
             raise PlaygroundError("stop or finish a run of yours before downloading it")
-        return str(api.export_run(snap["out"], OutputFolder()))
+        return str(export_zip(snap["out"], OutputFolder()))
 
     @user_errors
     def do_upload(path, request: gr.Request = None):
         if not path:
             return ""
-        dest = api.import_run(path, ctx.runs_dir, max_resolution=ctx.jobs.limits.max_resolution,
+        dest = import_zip(path, ctx.runs_dir, max_resolution=ctx.jobs.limits.max_resolution,
                               budget=ctx.budget, protect=ctx.protected_paths(), owner=owner_of(request))
         return f"Installed as `{dest.name}`: pick it in the other tabs (press ↻). Only you can use it until you share it."
 
     @user_errors
     def do_share(shared: bool, request: gr.Request = None):
         """Share (or unshare) this visitor's latest run, trained or uploaded."""
-        run = api.latest_owned(ctx.runs_dir, owner_of(request))
+        run = latest_owned(ctx.runs_dir, owner_of(request))
         if run is None:
             raise PlaygroundError("you have no run to share: train or upload one first")
-        api.set_shared(run, owner_of(request), bool(shared))
+        set_shared(run, owner_of(request), bool(shared))
         return (f"Run `{run.name}` is now shared: every visitor can sample it." if shared else
                 f"Run `{run.name}` is private again.")
 
-    family.change(on_family, family, [loss, lr, beta1, beta2, n_critic, clip, gp, lr_d], api_name="train_family_defaults")
-    start.click(do_start, settings, progress, api_name="train_start")
+    family.change(on_family, family, list(setting_controls.values()), api_name="train_family_defaults")
+    start.click(do_start, form, progress, api_name="train_start")
     stop.click(do_stop, None, progress, api_name="train_stop")
-    resume.click(do_resume, settings, progress, api_name="train_resume")
+    resume.click(do_resume, form, progress, api_name="train_resume")
     seen = gr.State(())
     timer.tick(poll, seen, [progress, plot, growth, grid, seen], api_visibility="private", show_progress="hidden")
     def status(request: gr.Request = None):

@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Iterable
 
-from .errors import PlaygroundError
+from ..errors import PlaygroundError
 
 DATA_DIR, TB_DIR = "_data", "_tb"
 

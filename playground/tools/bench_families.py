@@ -17,7 +17,7 @@ import time
 import torch
 from torch import nn
 
-from .errors import PlaygroundError
+from ..errors import PlaygroundError
 
 # family -> (dataset, extra config) for the throughput run
 FAMILY_RUNS = {
@@ -35,7 +35,8 @@ def engine_rate(family: str, batch: int, device: str, seconds: float, warmup: in
                 precision: str | None = None) -> dict:
     """img/s and it/s of `family` through the engine, timed after `warmup` steps for ~`seconds`.
     `precision` defaults to bf16 autocast on CUDA and fp32 on the CPU."""
-    from .engine.trainer import TrainSpec, train
+    from ..engine.trainer import TrainSpec, train
+    from ..eval.resources import training_resources
 
     dataset, sets = FAMILY_RUNS[family]
     stop = threading.Event()
@@ -43,7 +44,7 @@ def engine_rate(family: str, batch: int, device: str, seconds: float, warmup: in
                      overrides={k: str(v) for k, v in sets.items()}, log_every=1, sample_every=10**9,
                      precision=precision or ("bf16" if device == "cuda" else "fp32"))
     start = last = None
-    for ev in train(spec, stop):
+    for ev in train(spec, stop, training_resources()):
         if ev.kind != "step" or ev.step < warmup:
             continue
         if start is None:
@@ -115,7 +116,7 @@ def peer_rate(family: str, batch: int, device: str, seconds: float, warmup: int 
     import torchvision.transforms as T
     from PIL import Image
 
-    from .data import load_dataset
+    from ..data import load_dataset
 
     script, size, make_g, make_d, loss, same = PEERS[family]
     ds = load_dataset("fashion", "train")

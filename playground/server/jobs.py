@@ -25,11 +25,12 @@ import numpy as np
 
 from ..errors import PlaygroundError
 from ..registry import get_family
-from ..storage import TB_DIR
-from .config import make_config
+from .storage import TB_DIR
+from ..contract import make_config
 from .launch import train_processes
-from .health import PREFIX as HEALTH
-from .trainer import PHASE, TrainSpec, train
+from ..steps import PREFIX as HEALTH
+from ..engine.trainer import PHASE, TrainSpec, train
+from ..eval.resources import training_resources
 
 
 def _env_int(name: str, default: int) -> int:
@@ -57,6 +58,10 @@ class Limits:
     max_concurrent: int = 1
     max_n_critic: int = 20
     max_processes: int = 1               # local processes per run (torchrun); default: one per GPU
+
+    def setting_caps(self) -> dict[str, int]:
+        """The caps that family settings name in their `limit` (contract/settings.py)."""
+        return {"max_n_critic": self.max_n_critic}
 
     @classmethod
     def from_env(cls) -> "Limits":
@@ -116,9 +121,8 @@ class JobManager:
             raise PlaygroundError(f"steps must be between 1 and {lim.max_steps} on this server")
         if not 1 <= spec.batch_size <= lim.max_batch:
             raise PlaygroundError(f"batch size must be between 1 and {lim.max_batch} on this server")
-        n_critic = spec.overrides.get("n_critic", 1)
-        if not isinstance(n_critic, (int, float)) or not 1 <= n_critic <= lim.max_n_critic:
-            raise PlaygroundError(f"n_critic must be between 1 and {lim.max_n_critic} on this server")
+        # the family's settings against their declared bounds, and this server's caps on them
+        make_config(get_family(spec.family), spec.overrides, limits=lim.setting_caps())
 
     def _free_slot(self) -> None:
         """Runs asked to stop more than FORCE_STOP_S ago give up their slot (their thread, stuck in
@@ -137,7 +141,6 @@ class JobManager:
     def check_can_start(self, spec: TrainSpec) -> None:
         """Everything that can refuse a start, checked before any upload is unpacked for it."""
         self._check_limits(spec)
-        make_config(get_family(spec.family), spec.overrides)   # settings valid (finite, in range)
         busy = self.active()
         if len(busy) >= self.limits.max_concurrent:
             r = busy[0]
@@ -226,7 +229,7 @@ class JobManager:
     # ---- the worker ----
 
     def _work(self, state: RunState, stop: threading.Event, processes: int = 1) -> None:
-        events = train(state.spec, stop) if processes == 1 else train_processes(state.spec, processes, stop)
+        events = train(state.spec, stop, training_resources()) if processes == 1 else train_processes(state.spec, processes, stop)
         try:
             for ev in events:
                 with self._lock:

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint
-from .capabilities import codes, sampling, style, text, translation, upscaling
-from .capabilities.export import usage as export_usage
-from .families.protocol import Kind
-from .files import write_samples
-from .imaging import as_rgb, grid, to_pil, upscale_nearest
-from .loading import load
-from .registry import CHECKPOINT_ROOT, get_family, resolve_model, shipped_models
+from .. import checkpoint
+from ..capabilities import codes, sampling, style, text, translation, upscaling
+from ..capabilities.export import usage as export_usage
+from ..capabilities.metrics import entry_better
+from ..contract import Kind
+from ..images.writing import write_samples
+from ..images.convert import as_rgb, grid, to_pil, upscale_nearest
+from ..models import load
+from ..registry import CHECKPOINT_ROOT, get_family, resolve_model, shipped_models
 
 README = CHECKPOINT_ROOT.parent / "README.md"
 TABLE_START, TABLE_END = "<!-- models:start -->", "<!-- models:end -->"
@@ -32,7 +33,8 @@ def _metric_lines(metrics: dict) -> list[str]:
             continue
         ref = m.get("real_vs_real_prc")
         beside = f" (held-out real images vs training images: P {ref['precision']:.3f} / R {ref['recall']:.3f})" if ref else ""
-        lines.append(f"### {name}: **{m['value']}**{beside}\n")
+        better = entry_better(name)
+        lines.append(f"### {name}: **{m['value']}**{f' ({better} is better)' if better else ''}{beside}\n")
         for k, v in m.items():
             if k in ("value", "curve"):   # the truncation curve has its own table and plot
                 continue
@@ -51,14 +53,14 @@ def _save_grid(name: str, path: Path, meta: dict) -> tuple[str, str]:
         return "samples.png", (f"held-out test images, rows: {a}, {a}→{b}, reconstruction; then "
                                f"{b}, {b}→{a}, reconstruction")
     if model.kind is Kind.UPSCALER:
-        from .data.photos import skimage_photo
+        from ..data.photos import skimage_photo
 
         hr = skimage_photo("coffee")[100:228, 200:328]
         res = upscaling.check_against_ground_truth(model, hr)
         to_pil(np.concatenate([res["bicubic"], res["sr"], res["hr"]], axis=1)).save(path / "samples.png")
         return "samples.png", "held-out photo crop (coffee): bicubic | model | ground truth"
     if model.kind is Kind.TEXT:
-        from .text.captions import CLASS_WORDS
+        from ..text.captions import CLASS_WORDS
 
         prompts = [f"a photo of a {words[0]}" for words in CLASS_WORDS["held_out"]]
         rows = [text.text_to_image(model, p, 10, GRID_SEED)["images"] for p in prompts]
@@ -155,7 +157,7 @@ def _plot_curve(curve: list[dict], out: Path) -> None:
 
 def _attention_figure(name: str, path: Path) -> list[str]:
     """SAGAN's figure 1: a sample and, for three query pixels, where each looks."""
-    from .capabilities.attention import attention_overlay
+    from ..capabilities.attention import attention_overlay
 
     model = load(name)
     size = model.G.source_resolution
@@ -171,7 +173,7 @@ def _attention_figure(name: str, path: Path) -> list[str]:
 
 def _growth_figure(name: str, path: Path) -> list[str]:
     """ProGAN: the same seeds at the end of each resolution, one row each."""
-    from .capabilities.growth import growth_strip
+    from ..capabilities.growth import growth_strip
 
     reached, images = growth_strip(load(name), 8, GRID_SEED)
     to_pil(upscale_nearest(grid(images, nrow=8), 2)).save(path / "growth.png")
@@ -187,8 +189,8 @@ def _text_figures(name: str, path: Path) -> list[str]:
     """TediGAN: held-out instructions applied to fixed seeds, and inversions of test images."""
     import random
 
-    from .data import load_dataset
-    from .text.captions import attribute_instruction
+    from ..data import load_dataset
+    from ..text.captions import attribute_instruction
 
     model = load(name)
     rng = random.Random(GRID_SEED)
@@ -208,6 +210,14 @@ def _text_figures(name: str, path: Path) -> list[str]:
             + " (strength 1).", "", "![edits](edits.png)", "",
             "## Inversion", "", "The first 8 Fashion-MNIST test images (top), the encoder's reconstruction "
             f"(middle), after {text.REFINE_STEPS} refinement steps (bottom).", "", "![inversion](inversion.png)", ""]
+
+
+def record_metrics(name: str, results: dict) -> Path:
+    """Store measured results in the checkpoint's config.json (beside those it has) and rewrite its card."""
+    path = resolve_model(name)
+    old = checkpoint.read_config(path).get("metrics", {})
+    checkpoint.update_meta(path, metrics={**old, **results})
+    return write_card(name)
 
 
 def write_card(name: str) -> Path:

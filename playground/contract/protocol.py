@@ -21,9 +21,14 @@ can use it:
     text          forward(z, e) with e a sentence embedding [N, text_dim] (None: the underlying
                   StyleGAN); text_ws / invert / match / synthesize (see capabilities/text.py)
 
-Configs derive from `BaseConfig`: the fields every family has are declared there once, and the
-data-derived ones (`DERIVED`) are filled in from the dataset by the engine; a user who tries to set
-one (`--set img_resolution=64`) gets an error saying where the value comes from.
+Configs derive from `BaseConfig` (contract/settings.py): the fields every family has are declared
+there once, each field describes itself (label, help, group, bounds), and the data-derived ones
+(`DERIVED`) are filled in from the dataset by the engine; a user who tries to set one
+(`--set img_resolution=64`) gets an error saying where the value comes from.
+
+What a family needs from above its layer (the project classifier, another checkpoint) it gets
+through `Resources` (contract/resources.py), handed to its hooks by the engine: a family never
+imports the registry, eval or another family.
 """
 
 from __future__ import annotations
@@ -31,10 +36,12 @@ from __future__ import annotations
 import dataclasses
 import enum
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
 import numpy as np
 import torch
+
+from .settings import BaseConfig
 
 
 class Kind(str, enum.Enum):
@@ -49,42 +56,6 @@ class Kind(str, enum.Enum):
 
 # Kinds whose generator maps noise to images: api.sample works for them.
 NOISE_KINDS = frozenset({Kind.SAMPLER, Kind.CONDITIONAL, Kind.CODES, Kind.STYLE})
-
-
-@dataclass
-class BaseConfig:
-    """Fields every family's Config has. The DERIVED ones come from the data, not from the user."""
-
-    img_channels: int = 1
-    img_resolution: int = 28
-    num_classes: int = 0            # the dataset's classes (0 = unconditional)
-
-    DERIVED: ClassVar[tuple[str, ...]] = ("img_channels", "img_resolution", "num_classes")
-
-
-@dataclass
-class AdamConfig(BaseConfig):
-    """Adam for every net; `lr_D` (0 = the same as `lr`) lets D learn at its own rate."""
-
-    lr: float = 2e-4
-    lr_D: float = 0.0
-    beta1: float = 0.5
-    beta2: float = 0.999
-
-    @property
-    def d_lr(self) -> float:
-        """D's learning rate: `lr_D` when set, else `lr`."""
-        return self.lr_D or self.lr
-
-
-@dataclass
-class TTURConfig(BaseConfig):
-    """Two time-scales (SAGAN, BigGAN): D learns 4x faster than G; Adam betas (0, 0.9)."""
-
-    lr_G: float = 1e-4
-    lr_D: float = 4e-4
-    beta1: float = 0.0
-    beta2: float = 0.9
 
 
 @runtime_checkable
@@ -166,7 +137,11 @@ def _same(cfg, *_):
     return cfg
 
 
-def pad_to_power_of_two(cfg, ds):
+def _unchanged(cfg, ds, resources):
+    return cfg, ds
+
+
+def pad_to_power_of_two(cfg, ds, resources=None):
     """A `prepare_dataset` hook for nets that double their resolution from 4x4: zero-pad the
     images to the next power of two (28 -> 32) and record the data's own size in the config's
     `source_resolution` (evaluation crops generated images back to it)."""
@@ -189,8 +164,11 @@ class Family:
     # --- optional hooks ---
     # does this config need a labelled dataset? default: only the conditional kind
     needs_labels: Callable[[Any], bool] | None = None
-    # (cfg, dataset) -> (cfg, dataset), before the data-derived fields are filled in (e.g. padding)
-    prepare_dataset: Callable[[Any, Any], tuple] = lambda cfg, ds: (cfg, ds)
+    # (cfg, dataset, Resources) -> (cfg, dataset), before the data-derived fields are filled in (e.g. padding)
+    prepare_dataset: Callable[[Any, Any, Any], tuple] = _unchanged
+    # (cfg, nets, Resources) -> None: load the weights a run starts from into the freshly built nets,
+    # before they are moved to the device (TediGAN: the frozen base StyleGAN); None = fresh weights
+    warm_start: Callable[[Any, dict, Any], None] | None = None
     # (cfg, total steps) -> cfg, for schedules that need the run's length (e.g. lr decay)
     fit_to_run: Callable[[Any, int], Any] = _same
     # (StepContext, G) -> uint8 [H, W, C] progress grid; None = fixed-seed samples, a row per class

@@ -16,11 +16,11 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from . import checkpoint
-from .errors import PlaygroundError
-from .eval.run import metric_of
-from .families.protocol import Family
-from .registry import get_family, shipped_models
+from .. import checkpoint
+from ..errors import PlaygroundError
+from ..capabilities.metrics import metric_of
+from ..contract import Family
+from ..registry import get_family, shipped_models
 
 PREFIX = ["python", "-m", "playground", "train"]
 DROPPED = {"--threads", "--device"}          # flags with one value that the replay sets itself

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from .engine.config import make_config
-from .errors import PlaygroundError
-from .registry import get_family
+from ..contract import make_config
+from ..errors import PlaygroundError
+from ..registry import get_family
 
 
 def module_table(net: torch.nn.Module, *inputs) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 import torch
 
 from . import checkpoint
-from .engine.config import make_config
+from .contract import make_config
 from .device import pick_device
 from .errors import PlaygroundError
-from .families.protocol import Kind
+from .contract import Kind
 from .registry import get_family, resolve_model
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError, safe_open
 
-from . import checkpoint
-from .errors import PlaygroundError
+from .. import checkpoint
+from ..errors import PlaygroundError
 from .access import write_access
-from .loading import build_from_config
+from ..models import build_from_config
 from .storage import DiskBudget, OutputFolder
 
 ALLOWED = {checkpoint.MODEL_FILE, checkpoint.CONFIG_FILE}
@@ -116,7 +116,7 @@ def extract_image_zip(zip_path: str | Path, dest_root: str | Path, budget: DiskB
                       protect=()) -> Path:
     """An uploaded zip of images -> a folder (class sub-folders kept). Only image files are taken;
     the unpacked size is checked (and, with a `budget`, made room for) before anything is written."""
-    from .data.folder import EXTENSIONS
+    from ..data.folder import EXTENSIONS
 
     zip_path = Path(zip_path)
     if zip_path.stat().st_size > MAX_IMAGES_ZIP_BYTES:

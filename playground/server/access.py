@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from .errors import PlaygroundError
+from ..errors import PlaygroundError
 
 ACCESS_FILE = "access.json"
 

@@ -3,7 +3,7 @@
     for ev in train_processes(spec, nproc=2, stop=stop): ...   # the same Events as trainer.train
 
 The parent starts `python -m torch.distributed.run --standalone --nproc_per_node N -m
-playground.engine.launch RUN_DIR` with the spec written to RUN_DIR/spec.json. Rank 0 appends its
+playground.server.launch RUN_DIR` with the spec written to RUN_DIR/spec.json. Rank 0 appends its
 events to RUN_DIR/events.jsonl (sample grids as .npy files beside it); the parent tails that file.
 Stop: the parent creates RUN_DIR/stop, which every rank's watcher turns into the trainer's stop
 flag (the ranks agree on it at the next log step); a launch still alive FORCE_KILL_S later is
@@ -28,8 +28,9 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import PlaygroundError
-from .dist import exit_process, shutdown_current
-from .trainer import Event, TrainSpec, train
+from ..engine.dist import exit_process, shutdown_current
+from ..engine.trainer import Event, TrainSpec, train
+from ..eval.resources import training_resources
 
 FORCE_KILL_S = 10.0
 EVENTS, STOP, SPEC = "events.jsonl", "stop", "spec.json"
@@ -67,7 +68,7 @@ def worker(folder: Path) -> int:
     clean = False                    # a failed rank leaves the group without waiting for the others
     try:
         with open(folder / EVENTS, "a") if main else open(os.devnull, "w") as f:
-            for ev in train(spec, stop):
+            for ev in train(spec, stop, training_resources()):
                 if main:
                     f.write(_event_line(ev, folder) + "\n")
                     f.flush()
@@ -93,7 +94,7 @@ def train_processes(spec: TrainSpec, nproc: int, stop: threading.Event | None = 
     (folder / SPEC).write_text(json.dumps(dataclasses.asdict(spec)))
     (folder / EVENTS).touch()
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
-           "-m", "playground.engine.launch", str(folder)]
+           "-m", "playground.server.launch", str(folder)]
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)     # its own process group: a forced stop kills all ranks

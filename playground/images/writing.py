@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PlaygroundError
-from .imaging import grid, to_pil
+from ..errors import PlaygroundError
+from .convert import grid, to_pil
 
 
 def write_samples(out: str | Path, images: np.ndarray, labels: np.ndarray | None,

@@ -24,7 +24,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from .errors import PlaygroundError
+from ..errors import PlaygroundError
 
 ENDPOINTS = {  # endpoint -> (the arguments one call sends, the position of the seed, set per call)
     "generate": (("cgan-mnist", "one row per class", 10, None, 0.0), 3),   # a 100-image grid, no truncation
@@ -39,7 +39,7 @@ def free_port() -> int:
 
 def serve_app(port: int, runs_dir: str) -> subprocess.Popen:
     """`app.py` in its own process on a loopback port, returned once it answers (also `bench app`)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]          # the repository: playground/tools/ -> ..
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PLAYGROUND_RUNS_DIR=runs_dir)
     proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--host", "127.0.0.1", "--port", str(port)],
                             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from ..families.protocol import Kind
-from ..loading import LoadedModel
+from ..contract import Kind
+from ..models import LoadedModel
 
 
 def example_inputs(model: LoadedModel, n: int, image_size: int | None = None) -> dict[str, torch.Tensor]:

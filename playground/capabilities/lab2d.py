@@ -15,13 +15,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import toy2d
-from .engine.context import StepContext
-from .engine.diagnose import Diagnoser
-from .engine.health import mean_pairwise_distance
-from .engine.steps import adversarial_step
-from .errors import PlaygroundError
-from .seed import reset_linear_
+from ..data import toy2d
+from ..engine.context import StepContext
+from ..engine.diagnose import Diagnoser
+from ..engine.health import mean_pairwise_distance
+from ..steps import adversarial_step
+from ..errors import PlaygroundError
+from ..seed import reset_linear_
 
 LOSSES = {  # label -> (loss, n_critic, clip, gp_weight, optimiser, default lr)
     "minimax": ("minimax", 1, 0.0, 0.0, "adam", 1e-3),
@@ -136,7 +136,7 @@ def frame(ctx: StepContext, scalars: dict) -> Frame:
     # G's gradient field: where the generator loss pushes a fake point at each position
     a = torch.linspace(-BOUND * 0.9, BOUND * 0.9, ARROWS)
     pos = torch.cartesian_prod(a, a).requires_grad_(True)
-    from . import losses as L
+    from .. import losses as L
 
     g_loss = L.G_LOSSES[loss](D(pos))
     (grad,) = torch.autograd.grad(g_loss, pos)

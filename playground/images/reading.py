@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import PlaygroundError
+from ..errors import PlaygroundError
 
 MAX_PIXELS = int(os.environ.get("PLAYGROUND_MAX_PIXELS", 16_000_000))
 

@@ -1,4 +1,4 @@
-"""Image conversions: float tensors <-> uint8 arrays, grids, PNG/GIF bytes."""
+"""Image conversions: float tensors <-> uint8 arrays, grids, PNG/GIF bytes, bicubic resampling."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 
@@ -63,3 +64,12 @@ def gif_bytes(frames_u8: np.ndarray, fps: int = 12, scale: int = 1) -> bytes:
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], loop=0,
                    duration=max(20, round(1000 / fps)))
     return buf.getvalue()
+
+
+def bicubic_down(hr: torch.Tensor, scale: int) -> torch.Tensor:
+    """The LR counterpart: antialiased bicubic downsampling (what PIL's BICUBIC resize does)."""
+    return F.interpolate(hr, scale_factor=1 / scale, mode="bicubic", antialias=True, align_corners=False).clamp(-1, 1)
+
+
+def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
+    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)

@@ -31,12 +31,13 @@ TRAIN_STEPS, WARMUP = 300, 30
 
 
 def _time_engine(device: str) -> float:
-    from .engine.trainer import TrainSpec, train
+    from ..engine.trainer import TrainSpec, train
+    from ..eval.resources import training_resources
 
     spec = TrainSpec(family="cgan", dataset="fashion", steps=TRAIN_STEPS + WARMUP, batch_size=64, seed=0,
                      device=device, log_every=WARMUP, sample_every=10**9)
     t_start = None
-    for ev in train(spec):
+    for ev in train(spec, None, training_resources()):
         if ev.kind == "step" and ev.step == WARMUP:
             if device == "cuda":
                 torch.cuda.synchronize()
@@ -79,7 +80,7 @@ def _time_reference(device: str) -> float:
     import torchvision.transforms as T
     from PIL import Image
 
-    from .data import load_dataset
+    from ..data import load_dataset
 
     ds = load_dataset("fashion", "train")
     tf = T.Compose([T.Resize(28), T.ToTensor(), T.Normalize([0.5], [0.5])])
@@ -129,8 +130,8 @@ def bench_train(device: str) -> dict:
 
 
 def _grid_times(model: str, **controls) -> list[float]:
-    from . import api
-    from .imaging import grid
+    from .. import api
+    from ..images.convert import grid
 
     labels = [k for k in range(10) for _ in range(10)]
     api.sample(model, 100, 0, labels=labels, **controls)   # warm: load + first call
@@ -152,8 +153,8 @@ def bench_sample(device: str) -> dict:
 
 def bench_fid(device: str) -> dict:
     """FID of 10,000 generated 28x28 images vs cached real statistics, domain feature network."""
-    from .eval.fidelity import fidelity_metrics
-    from .loading import load_model
+    from ..eval.fidelity import fidelity_metrics
+    from ..models import load_model
 
     model = load_model("dcgan-fashion", device)
     fidelity_metrics(model, ["fid"], n=500, seed=0, prefer="domain")   # fills the real-data cache
@@ -165,7 +166,7 @@ def bench_fid(device: str) -> dict:
 
 def bench_sr(device: str) -> dict:
     """srresnet-x4 on a 128x128 input -> 512x512 output, warm, median of 5."""
-    from . import api
+    from .. import api
 
     img = (np.random.default_rng(0).random((128, 128, 3)) * 255).astype(np.uint8)
     api.upscale("srresnet-x4", img)
@@ -179,8 +180,8 @@ def bench_sr(device: str) -> dict:
 
 def bench_translate(device: str) -> dict:
     """cyclegan-sneaker-boot on one 28x28 image (conversion + translation + reconstruction), warm."""
-    from . import api
-    from .data import load_dataset
+    from .. import api
+    from ..data import load_dataset
 
     img = load_dataset("fashion:7", "test").images[0].permute(1, 2, 0).numpy()
     api.translate("cyclegan-sneaker-boot", img, "a2b")
@@ -194,7 +195,7 @@ def bench_translate(device: str) -> dict:
 
 def bench_mix(device: str) -> dict:
     """api.style_mix with 6 row and 6 column seeds (coarse crossover), warm, median of 20."""
-    from . import api
+    from .. import api
 
     api.style_mix("stylegan-fashion", range(6), range(10, 16))
     times = []
@@ -209,7 +210,7 @@ def bench_text(device: str) -> dict:
     """tedigan-fashion: a 16-image grid from a prompt not seen before (sentence encoding included;
     each repeat uses a new prompt so no cached embedding helps), warm, median of 20; and one edit of
     each kind: shade (text -> W's step) and width (optimised against the matcher)."""
-    from . import api
+    from .. import api
 
     api.text_to_image("tedigan-fashion", "a dark ankle boot", 16, 0)      # warm: encoder + model loaded
     times = []
@@ -229,16 +230,16 @@ def bench_text(device: str) -> dict:
 def bench_bf16(device: str) -> dict:
     """fp32 vs bf16-autocast images of every shipped generator on fixed probes (uint8 levels): the
     check that decides bf16 inference on a GPU (capabilities/precision.py), run on `device`."""
-    from .capabilities.precision import measure
-    from .loading import load_model
-    from .registry import shipped_models
+    from ..capabilities.precision import measure
+    from ..models import load_model
+    from ..registry import shipped_models
 
     dev = "cuda" if device == "cuda" else "cpu"
     return {name: measure(load_model(name, dev), dev) for name in shipped_models()}
 
 
 def bench_app() -> dict:
-    from .errors import PlaygroundError
+    from ..errors import PlaygroundError
     from .loadtest import free_port, serve_app
 
     port = free_port()

@@ -1,7 +1,11 @@
 """The adversarial update shared by the loss-driven families (GAN, DCGAN, CGAN, WGAN, WGAN-GP).
 
 A family calls `adversarial_step` with its loss functions and options; the engine's loop calls the
-family. Keeping this here (not in a family) is what lets a family never import another.
+family. Keeping this here (not in a family) is what lets a family never import another, and below
+the engine (a family gets its StepContext, `ctx`, as an argument) is what lets imports point down.
+
+Health signals measured inside a step (`adversarial_health`) live here too; the engine's
+`health.py` adds the ones measured on samples.
 """
 
 from __future__ import annotations
@@ -10,15 +14,27 @@ from typing import Callable
 
 import torch
 
-from .. import losses
-from .context import StepContext
-from .health import adversarial_health
+from . import losses
+
+PREFIX = "health/"
+LOGIT_LOSSES = ("ns", "minimax", "hinge")
+
+
+def adversarial_health(d_real: torch.Tensor, d_fake: torch.Tensor, loss: str) -> dict[str, torch.Tensor]:
+    """D's accuracies and G's two candidate gradient sizes from the logits of one D update (tensors)."""
+    if loss not in LOGIT_LOSSES:
+        return {}
+    d_real, d_fake = d_real.detach().float(), d_fake.detach().float()
+    p_fake = torch.sigmoid(d_fake)
+    return {f"{PREFIX}D_acc_real": (d_real > 0).float().mean(), f"{PREFIX}D_acc_fake": (d_fake < 0).float().mean(),
+            f"{PREFIX}G_grad_ns": (1 - p_fake).mean(), f"{PREFIX}G_grad_minimax": p_fake.mean()}
+
 
 # the losses the Train tab offers for the loss-driven families (minimax to see the saturation)
 ADVERSARIAL_LOSSES = ("ns", "minimax", "hinge")
 
 
-def _fake_labels(ctx: StepContext, n: int, num_classes: int) -> torch.Tensor | None:
+def _fake_labels(ctx, n: int, num_classes: int) -> torch.Tensor | None:
     return ctx.randint(num_classes, n) if num_classes else None
 
 
@@ -26,9 +42,9 @@ def _call(net, x, c):
     return net(x) if c is None else net(x, c)
 
 
-def adversarial_step(ctx: StepContext, *, loss: str, n_critic: int = 1, clip: float = 0.0,
+def adversarial_step(ctx, *, loss: str, n_critic: int = 1, clip: float = 0.0,
                      gp_weight: float = 0.0,
-                     after_d: Callable[[StepContext], None] | None = None,
+                     after_d: Callable[[object], None] | None = None,
                      g_regulariser: Callable[[], torch.Tensor] | None = None,
                      mode_seeking: float = 0.0) -> dict[str, torch.Tensor]:
     """n_critic D updates then one G update. Returns detached scalars.
