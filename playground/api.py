@@ -36,7 +36,7 @@ from .models import LoadedModel, load
 
 __all__ = ["TrainSpec", "Event", "Kind", "MAX_SAMPLES", "MAX_SEED", "MAX_MIX_SEEDS", "CODE_SWEEP_VALUES",
            "list_models", "list_families", "list_datasets", "shipped_model_names", "family_settings",
-           "family_setting_table", "family_losses", "load", "sample", "sample_with_labels", "interpolate",
+           "family_setting_table", "setting_groups", "family_losses", "load", "sample", "sample_with_labels", "interpolate",
            "attention_overlay", "diagnosis_explanation", "code_sweep", "style_mix", "style_layers",
            "truncation_strip", "latent_walk", "translate", "translate_batch", "upscale", "check_against_ground_truth",
            "text_to_image", "text_to_image_info", "invert", "edit", "text_seed_image", "train", "export",
@@ -67,6 +67,13 @@ def family_setting_table(family: str) -> list[dict]:
     from .contract.settings import settings_table
 
     return settings_table(registry.get_family(family))
+
+
+def setting_groups() -> tuple[str, ...]:
+    """The groups settings are shown in, in order (loss, optimiser, ...)."""
+    from .contract.settings import GROUPS
+
+    return GROUPS
 
 
 def family_losses(family: str) -> tuple[str, ...]:

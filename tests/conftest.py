@@ -85,3 +85,10 @@ def run_to_end(client, timeout: float = 240) -> tuple:
             break
         time.sleep(1)
     return status
+
+
+def by_setting(updates: list) -> dict:
+    """/train_family_defaults' control updates by setting name (the Train tab's settings controls, in order)."""
+    from playground.ui.train import tab_settings
+
+    return dict(zip(tab_settings(), updates))

@@ -88,7 +88,9 @@ def test_infogan_endpoints(client):
     assert 0 <= int(client.predict(api_name="/infogan_random_seed"))
 
 
-TRAIN_ARGS = ["cgan", "mnist5k", None, "ns", 2e-4, 0.5, 0.999, 1, 0.01, 10, 16, 40, 0.0, 0, "cpu", False]
+# /train_start by name: a setting left out keeps the family's default
+TRAIN = dict(family="cgan", dataset="mnist5k", loss="ns", lr=2e-4, beta1=0.5, beta2=0.999, n_critic=1,
+             batch_size=16, steps=40, ema=0.0, seed=0, device="cpu", augment=False)
 
 
 def _wait_status(client, done, timeout=120):
@@ -107,13 +109,12 @@ def test_train_run_lifecycle_and_ownership(server, client):
     defaults = client.predict("wgan-gp", api_name="/train_family_defaults")
     assert "(fixed by the family)" in str(defaults) and "10.0" in str(defaults)  # GP lambda = 10
     client.predict("cgan", api_name="/train_family_defaults")
-    args = list(TRAIN_ARGS)
-    args[11] = 5000
+    args = {**TRAIN, "steps": 5000}
     owner = Client(server, verbose=False)                     # another browser session
-    text = owner.predict(*args, api_name="/train_start")
+    text = owner.predict(**args, api_name="/train_start")
     assert "cgan on mnist5k" in text
     with pytest.raises(AppError, match="already going on this server"):
-        client.predict(*TRAIN_ARGS, api_name="/train_start")
+        client.predict(**TRAIN, api_name="/train_start")
     with pytest.raises(AppError, match="you have no run going"):
         client.predict(api_name="/train_stop")               # not yours: watch, don't touch
     assert "Another visitor's run is training" in client.predict(api_name="/train_status")[0]
@@ -130,9 +131,8 @@ def test_train_run_lifecycle_and_ownership(server, client):
 
     msg = owner.predict(handle_file(zip_path), api_name="/train_upload_run")
     assert "Installed as" in msg and "/" not in msg.split("`")[1]   # no server path shown
-    args[11] = 10**9
     with pytest.raises(AppError, match="greater than maximum value 20000"):
-        client.predict(*args, api_name="/train_start")
+        client.predict(**{**args, "steps": 10**9}, api_name="/train_start")
 
 
 def test_lab_endpoint_streams_to_the_end(client):
@@ -236,3 +236,17 @@ def test_text_endpoints(client, tmp_path):
     with pytest.raises(AppError, match="upload an image first"):
         client.predict("tedigan-fashion", "my image", 0, None, api_name="/text_invert")
     client.predict("tedigan-fashion", "a dress", 0, 0.7, api_name="/text_to_image")   # still serving
+
+
+def test_train_start_takes_named_documented_parameters(client):
+    """One form, built from the settings schema: /train_start names each field (gradio_client calls
+    it with keywords) and its description says what the endpoint does; the handler's docstring
+    documents every parameter."""
+    from playground.ui.train import form_fields, form_handler
+
+    info = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    for endpoint in ("/train_start", "/train_resume"):
+        assert tuple(p["parameter_name"] for p in info[endpoint]["parameters"]) == form_fields()
+    assert info["/train_start"]["description"].startswith("Start a background training run")
+    doc = form_handler(lambda form, request: None, "x").__doc__
+    assert all(f"    {name}: " in doc for name in form_fields())

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import run_to_end
+from conftest import by_setting, run_to_end
 
 from playground import losses
 from playground.api import TrainSpec, train
@@ -192,14 +192,14 @@ def test_truncation_curve_in_the_evaluate_tab(app_client):
 
 @pytest.mark.parametrize("family", ["sagan", "biggan"])
 def test_train_tab_trains_both_families_with_their_defaults(app_client, family):
-    defaults = app_client.predict(family, api_name="/train_family_defaults")
-    assert "(fixed by the family)" in str(defaults[0])                    # hinge, no loss choice
-    lr_g, beta1, beta2, lr_d = (defaults[i]["value"] for i in (1, 2, 3, 7))
-    assert (lr_g, lr_d, beta1, beta2) == (1e-4, 4e-4, 0.0, 0.9)          # TTUR, Adam (0, 0.9)
-    assert defaults[7]["visible"] and not defaults[6]["visible"]          # D's own lr box; no GP box
-    args = [family, "fashion", None, "(fixed by the family)", lr_g, beta1, beta2, 1, None, None, 8, 3, 0.0, 0,
-            "cpu", False, 1, lr_d]
-    assert f"{family} on fashion" in app_client.predict(*args, api_name="/train_start")
+    defaults = by_setting(app_client.predict(family, api_name="/train_family_defaults"))
+    assert "(fixed by the family)" in str(defaults["loss"])               # hinge, no loss choice
+    lr, beta1, beta2, lr_D = (defaults[k]["value"] for k in ("lr", "beta1", "beta2", "lr_D"))
+    assert (lr, lr_D, beta1, beta2) == (1e-4, 4e-4, 0.0, 0.9)            # TTUR, Adam (0, 0.9)
+    assert defaults["lr_D"]["visible"] and not defaults["gp_weight"]["visible"]   # D's own lr box; no GP box
+    args = dict(family=family, dataset="fashion", lr=lr, lr_D=lr_D, beta1=beta1, beta2=beta2, n_critic=1,
+                batch_size=8, steps=3, device="cpu")
+    assert f"{family} on fashion" in app_client.predict(**args, api_name="/train_start")
     status = run_to_end(app_client)
     assert "**finished**" in status[0] and "step 3/3" in status[0], status[0]
     assert status[3] is not None                                           # the live sample grid

@@ -317,8 +317,8 @@ def test_train_tab_starts_a_run_in_two_processes(tmp_path, monkeypatch):
     demo = build_app(runs_dir=str(tmp_path / "runs"))
     try:
         client = Client(serve(demo), verbose=False)
-        args = ["cgan", "mnist5k", None, "ns", 2e-4, 0.5, 0.999, 1, 0.01, 10, 16, 20, 0.0, 0, "cpu", False, 2]
-        assert "cgan on mnist5k" in client.predict(*args, api_name="/train_start")
+        args = dict(family="cgan", dataset="mnist5k", loss="ns", batch_size=16, steps=20, device="cpu", processes=2)
+        assert "cgan on mnist5k" in client.predict(**args, api_name="/train_start")
         deadline, text = time.time() + 240, ""
         while time.time() < deadline and "**finished**" not in text:
             time.sleep(1)

@@ -117,7 +117,7 @@ def test_bad_inputs(tmp_path):
         fidelity.fidelity_metrics(load_model("dcgan-fashion"), ["kid"], n=20, seed=0)
     with pytest.raises(PlaygroundError, match="unknown metric"):
         api.evaluate("dcgan-fashion", ["fidd"])
-    with pytest.raises(PlaygroundError, match="unconditional"):
+    with pytest.raises(PlaygroundError, match="the per-class-fid metric: only conditional models"):
         api.evaluate("dcgan-fashion", ["per-class-fid"], n=100)
     # a checkpoint that records no dataset
     import shutil
@@ -132,3 +132,47 @@ def test_bad_inputs(tmp_path):
         api.evaluate(str(path), ["fid"], n=100)
     with pytest.raises(PlaygroundError, match="Inception-v3 weights not found"):
         FeatureNet("fashion", prefer="inception")
+
+
+def test_a_new_metric_is_one_registration(monkeypatch, tmp_path, capsys):
+    """docs/architecture.md's example: one Metric row, and eval, the api, the CLI's help, the
+    Evaluate tab and the model card all know the metric."""
+    import shutil
+
+    from playground.capabilities import metrics
+    from playground.cli import main
+    from playground.registry import shipped_models
+    from playground.tools.cards import record_metrics
+    from playground.ui import evaluate as tab
+
+    def brightness(req):
+        x = api.sample(req.name, 20, req.seed)
+        return {"brightness": {"value": round(float(x.mean()) / 255, 4), "n_generated": 20, "seed": req.seed}}
+
+    monkeypatch.setattr(metrics, "METRICS", metrics.METRICS + (
+        metrics.Metric("brightness", brightness, metrics.NOISE, "higher", "mean pixel value of the samples"),))
+    res = api.evaluate("cgan-mnist", ["brightness"], n=20, seed=1)
+    assert res["metrics"]["brightness"]["value"] == round(float(api.sample("cgan-mnist", 20, 1).mean()) / 255, 4)
+    assert "brightness" in api.metric_names() and api.metric_direction("brightness") == "higher"
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    assert "brightness (mean pixel value of the samples, higher is better)" in " ".join(capsys.readouterr().out.split())
+    assert "| `brightness` | mean pixel value of the samples | higher |" in tab.metrics_legend()
+    model = tmp_path / "m"
+    shutil.copytree(shipped_models()["cgan-mnist"][0], model)
+    card = record_metrics(str(model), res["metrics"]).read_text()
+    assert f"### brightness: **{res['metrics']['brightness']['value']}** (higher is better)" in card
+    with pytest.raises(PlaygroundError, match="the brightness metric: only"):
+        api.evaluate("srgan-x4", ["brightness"], n=20)
+
+
+def test_every_metric_declares_what_it_measures():
+    from playground.capabilities.metrics import METRICS, metric_of, metric_table
+
+    assert [m.name for m in METRICS] == list(metric_table())
+    for m in METRICS:
+        assert m.kinds and m.summary and m.better in ("higher", "lower", "")
+        assert all(metric_of(entry) == m.name for entry in m.card_entries)
+    assert metric_of("text-edits") == "text" and metric_of("fid") == "fid"
+    with pytest.raises(PlaygroundError, match="unknown metric"):
+        api.evaluate("cgan-mnist", ["nope"], n=20)

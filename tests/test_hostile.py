@@ -21,7 +21,8 @@ from playground import api
 from playground.server.storage import DiskBudget, OutputFolder
 from playground.ui.app import build_app
 
-TRAIN = ["cgan", "mnist5k", None, "ns", 2e-4, 0.5, 0.999, 1, 0.01, 10, 16, 20, 0.0, 0, "cpu", False]
+TRAIN = dict(family="cgan", dataset="mnist5k", loss="ns", lr=2e-4, beta1=0.5, beta2=0.999, n_critic=1, batch_size=16,
+             steps=20, ema=0.0, seed=0, device="cpu", augment=False)
 BUDGET_MB = 40
 
 
@@ -146,15 +147,13 @@ def test_refused_starts_unpack_nothing(served, tmp_path):
             buf = io.BytesIO()
             Image.fromarray(np.full((32, 32), i * 60, np.uint8)).save(buf, format="PNG")
             z.writestr(f"a/{i}.png", buf.getvalue())
-    args = list(TRAIN)
-    args[1], args[2] = "uploaded zip of images", handle_file(str(zp))
-    for bad, message in [((11, 10**6), "greater than maximum"), ((7, 10**6), "n_critic must be between"),
-                         ((12, 2.0), "EMA decay"), ((12, -0.1), "EMA decay"), ((4, -1.0), "must be positive")]:
+    args = {**TRAIN, "dataset": "uploaded zip of images", "upload": handle_file(str(zp))}
+    for (key, value), message in [(("steps", 10**6), "greater than maximum"), (("n_critic", 10**6), "n_critic must be between"),
+                                  (("ema", 2.0), "EMA decay"), (("ema", -0.1), "EMA decay"),
+                                  (("lr", -1.0), "must be positive")]:
         # (NaN and inf cannot travel in JSON; the engine refuses them too: test_engine)
-        attempt = list(args)
-        attempt[bad[0]] = bad[1]
         with pytest.raises(AppError, match=message):
-            c.predict(*attempt, api_name="/train_start")
+            c.predict(**{**args, key: value}, api_name="/train_start")
     assert not list((root / "runs" / "_data").glob("*")) if (root / "runs" / "_data").exists() else True
 
 

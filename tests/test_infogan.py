@@ -276,7 +276,7 @@ def test_slider_labels_are_earned():
 
 
 def test_code_acc_refuses_non_infogan(tiny_infogan, idx_dir, tmp_path):
-    with pytest.raises(PlaygroundError, match="code metrics: only codes models"):
+    with pytest.raises(PlaygroundError, match="the code-acc metric: only codes models"):
         api.evaluate("cgan-mnist", ["code-acc"], n=10)
     res = api.evaluate(tiny_infogan, ["code-acc"], n=20)["metrics"]["code-acc"]
     assert 0 <= res["value"] <= 1 and len(res["matching"]) == 10

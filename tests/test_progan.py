@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import run_to_end
+from conftest import by_setting, run_to_end
 
 from playground import api, checkpoint
 from playground.api import TrainSpec, train
@@ -159,11 +159,11 @@ def test_sample_cli_resolution(tmp_path):
 
 
 def test_train_tab_shows_resolution_and_alpha(app_client):
-    defaults = app_client.predict("progan", api_name="/train_family_defaults")
-    assert defaults[1]["value"] == 0.001 and defaults[6]["visible"]      # Adam lr 1e-3; the GP lambda box
-    args = ["progan", "fashion", None, "(fixed by the family)", 0.001, 0.0, 0.99, 1, None, 10.0, 8, 3, 0.0, 0,
-            "cpu", False, 1, None]
-    assert "progan on fashion" in app_client.predict(*args, api_name="/train_start")
+    defaults = by_setting(app_client.predict("progan", api_name="/train_family_defaults"))
+    assert defaults["lr"]["value"] == 0.001 and defaults["gp_weight"]["visible"]   # Adam lr 1e-3; the GP λ box
+    args = dict(family="progan", dataset="fashion", lr=0.001, beta1=0.0, beta2=0.99, gp_weight=10.0, batch_size=8,
+                steps=3, device="cpu")
+    assert "progan on fashion" in app_client.predict(**args, api_name="/train_start")
     status = run_to_end(app_client)
     assert "**finished**" in status[0] and "resolution 4×4 · α 1.00" in status[0], status[0]
     assert status[2] is not None and status[3] is not None                 # the growth plot, the grid

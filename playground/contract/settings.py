@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Mapping
 
 from ..errors import PlaygroundError
 
-GROUPS = ("optimiser", "loss", "model", "schedule", "regularisation", "data")
+GROUPS = ("loss", "optimiser", "schedule", "regularisation", "model", "data")
 
 # old spelling -> current spelling (a checkpoint's config.json may still use the old one)
 RENAMED = {"lr_G": "lr"}
@@ -241,6 +241,6 @@ def settings_table(family) -> list[dict]:
     spec = schema(family.Config)
     return [{"name": k, "default": defaults[k], "bounds": spec[k].bounds_text(), "group": spec[k].group,
              "label": spec[k].label, "help": spec[k].help, "tab": spec[k].tab, "choices": list(spec[k].choices),
-             "minimum": spec[k].low if spec[k].low is not None else spec[k].above, "maximum": spec[k].high,
+             "minimum": spec[k].low, "maximum": spec[k].high,
              "integer": isinstance(defaults[k], int) and not isinstance(defaults[k], bool)}
             for k in settable(family)]

@@ -39,14 +39,21 @@ RUN_FIELDS = {
 }
 
 
+# what an API caller gets for a field it leaves out (a family setting left out keeps the family's default)
+FORM_DEFAULTS = {"batch_size": 64, "steps": 2000, "ema": 0.0, "seed": 0, "device": "auto", "augment": False,
+                 "processes": 1}
+
+
 def tab_settings() -> dict[str, dict]:
-    """name -> schema row of every setting some family offers in this tab (the first family's row)."""
+    """name -> schema row of every setting some family offers in this tab (the first family's row),
+    grouped as the schema groups them (the loss first, then the optimiser, the schedule, ...)."""
     rows = {}
     for family in api.list_families():
         for row in api.family_setting_table(family):
             if row["tab"]:
                 rows.setdefault(row["name"], row)
-    return rows
+    groups = api.setting_groups()
+    return dict(sorted(rows.items(), key=lambda kv: groups.index(kv[1]["group"])))
 
 
 def family_defaults(family: str) -> dict[str, dict]:
@@ -92,7 +99,8 @@ def form_handler(fn, doc: str):
         return fn(TrainForm.from_values(dict(zip(names, values))), request)
 
     P = inspect.Parameter
-    params = [P(n, P.POSITIONAL_OR_KEYWORD, **({"default": 1} if n == "processes" else {})) for n in names]
+    params = [P(n, P.POSITIONAL_OR_KEYWORD, **({} if n in ("family", "dataset") else {"default": FORM_DEFAULTS.get(n)}))
+              for n in names]
     handler.__signature__ = inspect.Signature(params + [P("request", P.POSITIONAL_OR_KEYWORD, default=None)])
     handler.__annotations__ = {"request": gr.Request}
     rows = tab_settings()
@@ -270,7 +278,7 @@ def _setting_controls(family: str) -> dict:
                 choices = row["choices"] if name in mine else ["(fixed by the family)"]
                 controls[name] = gr.Dropdown(choices, value=row["default"] if name in mine else choices[0],
                                              interactive=name in mine, label=row["label"], info=row["help"],
-                                             elem_id=f"tr-set-{name}")
+                                             elem_id=f"tr-set-{name}", allow_custom_value=True)
             else:
                 controls[name] = gr.Number(row["default"] if name in mine else None, label=row["label"],
                                            info=row["help"], visible=name in mine, elem_id=f"tr-set-{name}",
