@@ -91,6 +91,12 @@ def adam_betas(beta1: float, beta2: float, why: str = "") -> tuple[Any, Any]:
             setting(beta2, "Adam β2", f"Adam's second-moment decay{note}", group="optimiser", low=0, below=1, tab=True))
 
 
+def channel_sizes(base: int, cap: int) -> tuple[Any, Any]:
+    """A growing net's channels at the top resolution (doubling per halving) and their cap."""
+    return (setting(base, "channels", "channels at the top resolution, doubling per halving", low=1),
+            setting(cap, "max channels", "cap on the channels at low resolutions", low=1))
+
+
 def learning_rate(default: float, help: str = "G's learning rate (and every other net's unless lr_D is set)") -> Any:
     return setting(default, "learning rate", help, group="optimiser", above=0, tab=True)
 

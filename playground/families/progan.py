@@ -21,7 +21,8 @@ import torch
 from .. import losses
 from ..nn.progressive import ProDiscriminator, ProGenerator, faded_reals, resolutions
 from ..contract import AdamConfig, Family, Kind, Phase, pad_to_power_of_two, setting
-from ..contract.settings import adam_betas, learning_rate, noise_size, padded_resolution, source_resolution
+from ..contract.settings import (adam_betas, channel_sizes, learning_rate, noise_size, padded_resolution,
+                                 source_resolution)
 
 
 @dataclass
@@ -32,8 +33,9 @@ class Config(AdamConfig):
     beta2: float
     beta1, beta2 = adam_betas(0.0, 0.99, "the paper")
     z_dim: int = noise_size(128)
-    base_channels: int = setting(16, "channels", "channels at the top resolution, doubling per halving", low=1)
-    max_channels: int = setting(64, "max channels", "cap on the channels at low resolutions", low=1)
+    base_channels: int
+    max_channels: int
+    base_channels, max_channels = channel_sizes(16, 64)
     fade_steps: int = setting(1000, "fade-in steps", "steps per new resolution while α goes 0 -> 1",
                               group="schedule", low=1)
     stable_steps: int = setting(1000, "stable steps", "steps at α = 1 after each fade-in (4x4 has only these)",

@@ -22,7 +22,8 @@ import torch
 from .. import losses
 from ..nn.style import StyleDiscriminator, StyleGenerator
 from ..contract import AdamConfig, Family, Kind, pad_to_power_of_two, setting
-from ..contract.settings import adam_betas, learning_rate, noise_size, padded_resolution, source_resolution
+from ..contract.settings import (adam_betas, channel_sizes, learning_rate, noise_size, padded_resolution,
+                                 source_resolution)
 
 
 @dataclass
@@ -36,8 +37,9 @@ class Config(AdamConfig):
     w_dim: int = setting(128, "style size", "length of the intermediate latent w", low=1)
     n_mapping: int = setting(4, "mapping layers", "layers of the mapping network z -> w (the paper: 8)", low=1)
     source_resolution: int = source_resolution()
-    base_channels: int = setting(16, "channels", "channels at the top resolution, doubling per halving", low=1)
-    max_channels: int = setting(64, "max channels", "cap on the channels at low resolutions", low=1)
+    base_channels: int
+    max_channels: int
+    base_channels, max_channels = channel_sizes(16, 64)
     mixing_prob: float = setting(0.9, "mixing probability", "share of batches drawn with two styles "
                                  "(mixing regularisation)", group="regularisation", low=0, high=1)
     r1_gamma: float = setting(0.1, "R1 γ", "weight of the R1 penalty on D's gradient at real images",

@@ -117,17 +117,19 @@ def form_handler(fn, doc: str):
 def on_family(family: str):
     """Each settings control shows this family's default (hidden where the family has no such setting)."""
     mine = family_defaults(family)
-    updates = []
-    for name, first in tab_settings().items():
-        row = mine.get(name, first)
-        if row["choices"]:
-            choices = row["choices"] if name in mine else ["(fixed by the family)"]
-            updates.append(gr.Dropdown(choices=choices, value=choices[0] if name not in mine else row["default"],
-                                       interactive=name in mine, label=row["label"], info=row["help"]))
-        else:
-            updates.append(gr.Number(value=row["default"] if name in mine else None, visible=name in mine,
-                                     label=row["label"], info=row["help"]))
-    return updates
+    return [_control(name, first, mine) for name, first in tab_settings().items()]
+
+
+def _control(name: str, first: dict, mine: dict, **build):
+    """The control for setting `name` as family `mine` shows it: a dropdown for a setting with
+    choices (the loss), a number otherwise; `build` adds what only the first build sets (ids, ranges)."""
+    row, present = mine.get(name, first), name in mine
+    if row["choices"]:
+        choices = row["choices"] if present else ["(fixed by the family)"]
+        return gr.Dropdown(choices=choices, value=row["default"] if present else choices[0], interactive=present,
+                           label=row["label"], info=row["help"], **build)
+    return gr.Number(value=row["default"] if present else None, visible=present, label=row["label"],
+                     info=row["help"], **build)
 
 
 def _overrides(family: str, values: dict) -> dict:
@@ -273,17 +275,10 @@ def _setting_controls(family: str) -> dict:
     mine, controls = family_defaults(family), {}
     with gr.Row():
         for name, first in tab_settings().items():
-            row = mine.get(name, first)
-            if row["choices"]:
-                choices = row["choices"] if name in mine else ["(fixed by the family)"]
-                controls[name] = gr.Dropdown(choices, value=row["default"] if name in mine else choices[0],
-                                             interactive=name in mine, label=row["label"], info=row["help"],
-                                             elem_id=f"tr-set-{name}", allow_custom_value=True)
-            else:
-                controls[name] = gr.Number(row["default"] if name in mine else None, label=row["label"],
-                                           info=row["help"], visible=name in mine, elem_id=f"tr-set-{name}",
-                                           precision=0 if row["integer"] else None, minimum=row["minimum"],
-                                           maximum=row["maximum"])
+            build = ({"allow_custom_value": True} if first["choices"] else
+                     {"precision": 0 if first["integer"] else None, "minimum": first["minimum"],
+                      "maximum": first["maximum"]})
+            controls[name] = _control(name, first, mine, elem_id=f"tr-set-{name}", **build)
     return controls
 
 
