@@ -23,7 +23,7 @@ def main(argv=None) -> None:
     import torch
 
     # Serving many visitors at once: one thread per request beats requests fighting over every
-    # core (8 clients x /generate on 2 cores: see README, Performance). PLAYGROUND_TORCH_THREADS=0
+    # core (8 clients x /generate on 2 cores: see docs/performance.md). PLAYGROUND_TORCH_THREADS=0
     # keeps torch's default.
     threads = int(os.environ.get("PLAYGROUND_TORCH_THREADS", "1"))
     if threads > 0:

@@ -49,13 +49,13 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a GAN family", epilog=_settings_epilog(api),
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    t.add_argument("family")
-    t.add_argument("--dataset", default="mnist5k")
-    t.add_argument("--steps", type=int, default=1000)
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("family", help="a family from `list` (gan, dcgan, cgan, ...)")
+    t.add_argument("--dataset", default="mnist5k", help="a dataset from `list`, folder:PATH, or NAME:3,7 for some classes")
+    t.add_argument("--steps", type=int, default=1000, help="training steps (a step updates every net once)")
+    t.add_argument("--batch-size", type=int, default=64, help="images per step (the global batch under torchrun)")
+    t.add_argument("--seed", type=int, default=0, help="seeds data order, noise and initial weights")
     t.add_argument("--out", required=True, help="checkpoint folder")
-    t.add_argument("--device", default=None, choices=["cpu", "cuda", "mps", "auto"])
+    t.add_argument("--device", default=None, choices=["cpu", "cuda", "mps", "auto"], help="default: cuda when present")
     t.add_argument("--resume", default=None, help="checkpoint folder to continue from")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="family setting, e.g. --set arch=conv --set lr=1e-4 (repeatable); each family's "
@@ -64,15 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--ema", type=float, default=0.0, help="EMA decay for G, e.g. 0.999")
     t.add_argument("--ema-rampup", type=float, default=0.0,
                    help="cap the EMA's half-life at this fraction of the steps done (stylegan2-ada: 0.05)")
-    t.add_argument("--log-every", type=int, default=100)
-    t.add_argument("--sample-every", type=int, default=1000)
-    t.add_argument("--ckpt-every", type=int, default=1000)
+    t.add_argument("--log-every", type=int, default=100, help="steps between logged losses and health signals")
+    t.add_argument("--sample-every", type=int, default=1000, help="steps between sample grids")
+    t.add_argument("--ckpt-every", type=int, default=1000, help="steps between checkpoints")
     t.add_argument("--logdir", default=None, help="TensorBoard dir (default runs/<out name>)")
-    t.add_argument("--no-tensorboard", action="store_true")
-    t.add_argument("--deterministic", action="store_true")
-    t.add_argument("--data-dir", default=None)
+    t.add_argument("--no-tensorboard", action="store_true", help="write no TensorBoard log")
+    t.add_argument("--deterministic", action="store_true", help="deterministic kernels (exact resume on CPU)")
+    t.add_argument("--data-dir", default=None, help="folder holding the dataset's files")
     t.add_argument("--download", action="store_true", help="allow downloading the dataset")
-    t.add_argument("--threads", type=int, default=0)
+    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     t.add_argument("--fp16-weights", action="store_true", help="store G's weights in fp16")
     t.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
                    help="mixed precision for the forward passes (fp16: GPU only, with loss scaling)")
@@ -82,9 +82,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="also keep each checkpoint's weights and config in OUT/steps/STEP, to evaluate and pick from")
 
     s = sub.add_parser("sample", help="sample images from a model")
-    s.add_argument("model")
-    s.add_argument("--n", type=int, default=64)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("model", help="a shipped model name or a checkpoint folder")
+    s.add_argument("--n", type=int, default=64, help="how many images")
+    s.add_argument("--seed", type=int, default=0, help="the same seed gives the same images")
     s.add_argument("--label", type=int, default=None, help="class (conditional models)")
     s.add_argument("--code-cat", type=int, default=None, help="InfoGAN categorical code (default: cycle)")
     s.add_argument("--code-cont", default=None, help="InfoGAN continuous codes, e.g. 0.5,-1")
@@ -95,96 +95,97 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help=".png (grid) or .npz (images, labels)")
 
     st = sub.add_parser("settings", help="a family's settings: default, allowed values, what each does")
-    st.add_argument("family")
+    st.add_argument("family", help="a family from `list`")
 
     m = sub.add_parser("summary", help="per-layer table of a family's networks")
-    m.add_argument("family")
-    m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    m.add_argument("family", help="a family from `list`")
+    m.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="family setting, as for train")
 
     e = sub.add_parser("eval", help="measure a model")
-    e.add_argument("model")
+    e.add_argument("model", help="a shipped model name or a checkpoint folder")
     e.add_argument("--metrics", default="fid", help="comma list of: " + "; ".join(
         f"{m['name']} ({m['summary']}{', ' + m['better'] + ' is better' if m['better'] else ''})"
         for m in api.list_metrics()))
     e.add_argument("--n", "--samples", dest="n", type=int, default=10_000,
                    help="generated samples (in total); under torchrun write --samples (torchrun takes --n for itself)")
     e.add_argument("--inception-weights", default=None, help="Inception-v3 weights file (else domain net)")
-    e.add_argument("--feature-net", default="auto", choices=["auto", "inception", "domain"])
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--feature-net", default="auto", choices=["auto", "inception", "domain"],
+                   help="auto: Inception-v3 when its weights are present, else the dataset's classifier")
+    e.add_argument("--seed", type=int, default=0, help="seed of the generated samples")
     e.add_argument("--json", default=None, help="also write results to this file")
     e.add_argument("--write-card", action="store_true", help="record results in the model's card")
 
     b = sub.add_parser("bench", help="speed measurements")
     b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate,mix,text,families,bf16")
-    b.add_argument("--device", default="cpu")
-    b.add_argument("--json", default=None)
+    b.add_argument("--device", default="cpu", help="cpu or cuda")
+    b.add_argument("--json", default=None, help="also write results to this file")
 
     lt = sub.add_parser("loadtest", help="latency of the served app under concurrent clients (loopback)")
-    lt.add_argument("--clients", type=int, default=8)
+    lt.add_argument("--clients", type=int, default=8, help="concurrent clients, each its own session")
     lt.add_argument("--calls", type=int, default=50, help="calls per client")
-    lt.add_argument("--endpoint", default="generate")
+    lt.add_argument("--endpoint", default="generate", help="the api_name called (without the slash)")
     lt.add_argument("--timeout", type=float, default=300.0, help="stop after this many seconds")
-    lt.add_argument("--json", default=None)
+    lt.add_argument("--json", default=None, help="also write results to this file")
 
     c = sub.add_parser("train-classifier", help="train the evaluation classifier for a dataset")
-    c.add_argument("--dataset", required=True)
-    c.add_argument("--epochs", type=int, default=5)
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--out", required=True)
+    c.add_argument("--dataset", required=True, help="a labelled dataset")
+    c.add_argument("--epochs", type=int, default=5, help="passes over the training split")
+    c.add_argument("--seed", type=int, default=0, help="seeds data order and weights")
+    c.add_argument("--out", required=True, help="classifier folder, e.g. checkpoints/classifier-NAME")
 
     tr = sub.add_parser("translate", help="translate an image with a two-domain model (CycleGAN)")
-    tr.add_argument("model")
-    tr.add_argument("--input", required=True)
-    tr.add_argument("--direction", default="a2b", choices=["a2b", "b2a"])
+    tr.add_argument("model", help="a two-domain model (cyclegan-...)")
+    tr.add_argument("--input", required=True, help="any image file (converted to the model's size and channels)")
+    tr.add_argument("--direction", default="a2b", choices=["a2b", "b2a"], help="domain A to B, or back")
     tr.add_argument("--out", required=True, help=".png: input | translated | reconstructed")
 
     up = sub.add_parser("upscale", help="super-resolve an image x4")
-    up.add_argument("model")
-    up.add_argument("--input", required=True)
+    up.add_argument("model", help="an upscaler (srresnet-x4, srgan-x4)")
+    up.add_argument("--input", required=True, help="any image file (large ones are tiled)")
     up.add_argument("--out", required=True, help=".png")
 
     mx = sub.add_parser("mix", help="StyleGAN style-mixing grid (top row = A, left column = B)")
-    mx.add_argument("model")
+    mx.add_argument("model", help="a StyleGAN model")
     mx.add_argument("--rows", default="0-4", help="source-A seeds for the top row, e.g. 1,2,5-7")
     mx.add_argument("--cols", default="10-14", help="source-B seeds for the left column")
     mx.add_argument("--crossover", default="coarse", help="coarse|middle|fine, K (A on layers 0..K-1) or LO:HI")
     mx.add_argument("--truncation", type=float, default=1.0, help="psi (1 = none, 0 = the mean image)")
-    mx.add_argument("--noise", default="const", choices=["const", "none", "random"])
+    mx.add_argument("--noise", default="const", choices=["const", "none", "random"], help="per-layer noise: fixed, off or redrawn")
     mx.add_argument("--out", required=True, help=".png")
 
     tx = sub.add_parser("text", help="images of a sentence from a text-guided model (TediGAN)")
-    tx.add_argument("model")
-    tx.add_argument("prompt")
-    tx.add_argument("--n", type=int, default=16)
-    tx.add_argument("--seed", type=int, default=0)
+    tx.add_argument("model", help="a text-guided model (tedigan-...)")
+    tx.add_argument("prompt", help='a sentence, e.g. "a dark ankle boot"')
+    tx.add_argument("--n", type=int, default=16, help="how many images")
+    tx.add_argument("--seed", type=int, default=0, help="the same seed gives the same images")
     tx.add_argument("--truncation", type=float, default=None, help="spread around the sentence's mean w")
     tx.add_argument("--out", required=True, help=".png grid or .npz")
 
     iv = sub.add_parser("invert", help="project an image into a text-guided model's W+ (TediGAN)")
-    iv.add_argument("model")
-    iv.add_argument("--input", required=True)
+    iv.add_argument("model", help="a text-guided model")
+    iv.add_argument("--input", required=True, help="the image to invert")
     iv.add_argument("--steps", type=int, default=60, help="refinement steps after the encoder")
     iv.add_argument("--out", required=True, help=".png: input | encoder only | refined")
 
     ed = sub.add_parser("edit", help="edit a seed's image or your image with a sentence (TediGAN)")
-    ed.add_argument("model")
-    ed.add_argument("instruction")
+    ed.add_argument("model", help="a text-guided model")
+    ed.add_argument("instruction", help='e.g. "make it darker"')
     src = ed.add_mutually_exclusive_group(required=True)
-    src.add_argument("--seed", type=int)
-    src.add_argument("--input")
-    ed.add_argument("--strength", type=float, default=1.0)
+    src.add_argument("--seed", type=int, help="edit the image of this seed")
+    src.add_argument("--input", help="or edit this image (inverted first)")
+    ed.add_argument("--strength", type=float, default=1.0, help="how far the edit goes (0 = none)")
     ed.add_argument("--out", required=True, help=".png: before | after")
 
     x = sub.add_parser("export", help="write a generator as ONNX (checked with onnxruntime) or TorchScript")
-    x.add_argument("model")
-    x.add_argument("--format", default="onnx", choices=["onnx", "torchscript"])
+    x.add_argument("model", help="a shipped model name or a checkpoint folder")
+    x.add_argument("--format", default="onnx", choices=["onnx", "torchscript"], help="ONNX (checked with onnxruntime) or TorchScript")
     x.add_argument("--out", required=True, help=".onnx or .pt")
     x.add_argument("--direction", default="a2b", choices=["a2b", "b2a"], help="translators: which generator")
 
     rt = sub.add_parser("retrain", help="retrain shipped models with their recorded commands (e.g. on a GPU)")
     rt.add_argument("models", nargs="*", help="shipped model names (default: all)")
     rt.add_argument("--out-root", required=True, help="new checkpoint folders go here (checkpoints/ is not touched)")
-    rt.add_argument("--device", default="cuda")
+    rt.add_argument("--device", default="cuda", help="device of every retraining")
     rt.add_argument("--jobs", type=int, default=1, help="models trained at once (on one GPU: several small ones)")
     rt.add_argument("--dry-run", action="store_true", help="print the commands only")
 
@@ -193,7 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     ad.add_argument("dest", help="the model folder to write, e.g. checkpoints/NAME")
     ad.add_argument("--provenance", required=True, help="where it was trained and why this step (the card says it)")
 
-    k = sub.add_parser("card", help="rewrite a shipped model's card.md (and the README table)")
+    k = sub.add_parser("card", help="rewrite model cards, the README's model table and the generated parts of docs/")
     k.add_argument("model", nargs="?", default=None, help="default: every shipped model")
     return p
 
@@ -476,8 +477,11 @@ def _cmd_edit(a) -> int:
 
 def _cmd_card(a) -> int:
     from .tools.cards import write_cards
+    from .tools.docs import write_docs
 
     for path in write_cards(a.model):
+        print(f"wrote {path}")
+    for path in write_docs(_parser()):
         print(f"wrote {path}")
     return 0
 

@@ -76,17 +76,6 @@ def test_projection_logit_depends_on_the_label():
     assert a != b
 
 
-def test_minibatch_discrimination_makes_a_score_depend_on_the_batch():
-    torch.manual_seed(0)
-    plain = ResDiscriminator(10, 1, 32, ch=8).eval()            # eval: no power iteration per call
-    assert plain.batch is None                                   # off by default: the checkpoints' layout
-    D = ResDiscriminator(10, 1, 32, ch=8, minibatch_disc=True).eval()
-    x, c = torch.randn(4, 1, 32, 32), torch.tensor([0, 1, 2, 3])
-    copies = torch.cat([x[:1], x[:1].expand(3, -1, -1, -1)])
-    assert not torch.allclose(D(x, c)[:1], D(copies, c)[:1])   # one image's score sees its batch
-    assert torch.allclose(plain(x, c)[:1], plain(copies, c)[:1])
-
-
 def test_orthogonal_regulariser():
     q, _ = torch.linalg.qr(torch.randn(8, 8))
     assert losses.orthogonal_regularisation([q], 1e-4).item() == pytest.approx(0.0, abs=1e-9)
@@ -121,8 +110,7 @@ def test_biggan_generator_splits_z_per_block():
 
 
 @pytest.mark.parametrize("family,sets", [("sagan", {}), ("sagan", {"conditional": "false"}),
-                                          ("biggan", {}), ("biggan", {"lambda_diversity": "1.0"}),
-                                          ("biggan", {"d_minibatch_disc": "true"})])
+                                          ("biggan", {}), ("biggan", {"lambda_diversity": "1.0"})])
 def test_one_finite_train_step(idx_dir, family, sets):
     spec = TrainSpec(family=family, dataset="mnist", data_dir=str(idx_dir), steps=2, batch_size=8,
                      overrides={"ch": "8", **sets}, log_every=1, sample_every=2)

@@ -100,7 +100,7 @@ def test_entry_points_in_subprocess():
 
 
 def test_loadtest_serves_concurrent_clients_without_errors():
-    """The load script itself (the figures live in README, measured with its defaults)."""
+    """The load script itself (the figures live in docs/performance.md, measured with its defaults)."""
     from playground.tools.loadtest import percentile, run_loadtest
 
     res = run_loadtest(clients=2, calls=3, timeout=120, warmup=1)

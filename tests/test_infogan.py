@@ -55,36 +55,6 @@ def test_style_jitter_and_invariance_term():
     assert all(torch.isfinite(v) for v in scalars.values())
 
 
-def test_shade_jitter_changes_how_light_a_garment_is_not_its_outline():
-    from playground.data.augment import shade_jitter
-
-    x = torch.full((64, 1, 28, 28), -1.0)
-    x[:, :, 6:22, 8:20] = 0.2                                     # a mid-grey garment on black
-    x[:, :, 10, 10] = 1.0                                         # and one white pixel
-    x.requires_grad_(True)
-    y = shade_jitter(x, torch.Generator().manual_seed(0), 1.0)
-    garment = y[:, 0, 6:22, 8:20].mean((1, 2))
-    assert garment.min() < 0.0 < 0.2 < garment.max()             # some darker, some lighter than 0.2
-    assert torch.equal(y[:, :, :6].detach(), x[:, :, :6].detach())  # the background stays black
-    assert torch.allclose(y[:, 0, 10, 10], torch.ones(64))        # white stays white
-    y.sum().backward()
-    assert x.grad.abs().sum() > 0                                 # differentiable: G learns through it
-    assert torch.equal(y.detach(), shade_jitter(x.detach(), torch.Generator().manual_seed(0), 1.0))
-    assert torch.allclose(shade_jitter(x.detach(), torch.Generator().manual_seed(0), 0.0), x.detach(), atol=1e-6)
-
-
-def test_shade_jitter_in_the_restyled_copy():
-    family, ctx = make_ctx("infogan", {"lambda_cluster": 1.0, "lambda_invariance": 1.0,
-                                       "jitter_shade": 1.0, "width": 8})
-    scalars = family.train_step(ctx)
-    assert all(torch.isfinite(v) for v in scalars.values())
-    # off by default, and refused where nothing would use it (a silent no-op would mislead)
-    assert infogan.Config().jitter_shade == 0
-    for bad in ({"jitter_shade": 1.0}, {"jitter_shade": -1.0, "lambda_cluster": 1.0}):
-        with pytest.raises(ValueError, match="jitter_shade"):
-            family.build(family.Config(**bad))
-
-
 def test_paired_mutual_information_bounds():
     from playground.losses import paired_mutual_information as mi
 
@@ -142,25 +112,6 @@ def test_mode_seeking_term_punishes_a_generator_that_ignores_its_noise():
     assert "G/mode_seeking" not in family.train_step(plain)          # off by default
 
 
-def test_minibatch_std_lets_d_score_a_batch_without_variety():
-    family, ctx = make_ctx("infogan", {"d_minibatch_std": "true", "width": 8})
-    D = ctx.nets["D"].eval()
-    x = torch.rand(8, 1, 28, 28) * 2 - 1
-    feats = D.features(x)
-    assert feats.shape[1] == D.feature_channels                    # Q's input is unchanged
-    same = D.features(x[:1].expand(8, -1, -1, -1))                   # one image, eight times
-    # the score of one image depends on the rest of its group only through the std channel
-    assert not torch.allclose(D(x)[:1], D(torch.cat([x[:1], x[:1].expand(7, -1, -1, -1)]))[:1])
-    assert torch.allclose(D.head[0](same)[:, -1], torch.full_like(same[:, 0], 1e-4), atol=1e-5)
-    D.train()
-    scalars = family.train_step(ctx)
-    assert all(torch.isfinite(v) for v in scalars.values())
-    _, plain = make_ctx("infogan", {"width": 8})
-    assert isinstance(plain.nets["D"].head, torch.nn.Conv2d)         # off by default: the checkpoints' layout
-    with pytest.raises(ValueError, match="conv"):
-        family.build(family.Config(arch="paper", d_minibatch_std=True))
-
-
 def test_minibatch_discrimination_sees_near_copies_that_a_spread_misses():
     torch.manual_seed(0)
     layer = MinibatchDiscrimination(12, kernels=5, dim=3)
@@ -182,8 +133,8 @@ def test_minibatch_discrimination_sees_near_copies_that_a_spread_misses():
     assert all(torch.isfinite(v) for v in scalars.values())
     with pytest.raises(ValueError, match="conv"):
         family.build(family.Config(arch="paper", d_minibatch_disc=True))
-    with pytest.raises(ValueError, match="one batch feature"):
-        family.build(family.Config(d_minibatch_std=True, d_minibatch_disc=True))
+    _, plain = make_ctx("infogan", {"width": 8})
+    assert isinstance(plain.nets["D"].head, torch.nn.Conv2d)         # off by default: one score per image
 
 
 def test_code_reaches_g():

@@ -52,7 +52,7 @@ def test_a_family_module_must_declare_itself(monkeypatch):
 
 
 def test_a_new_family_is_one_file_and_one_registry_line(monkeypatch, idx_dir, tmp_path):
-    """README's walk-through, done: tests/toy_family.py plus its line in FAMILY_MODULES."""
+    """docs/architecture.md's walk-through, done: tests/toy_family.py plus its line in FAMILY_MODULES."""
     monkeypatch.setattr(registry, "FAMILY_MODULES", registry.FAMILY_MODULES + (("toy", "toy_family"),))
     assert "toy" in api.list_families()
     out = tmp_path / "runs" / "toy-run"

@@ -88,6 +88,28 @@ def test_an_old_spelling_is_named_when_set_and_read_when_saved(tmp_path):
     assert np.array_equal(api.sample(str(old), 8, seed=3), api.sample("infogan-mnist", 8, seed=3))
 
 
+def test_a_removed_setting_loads_at_its_neutral_value_and_is_refused_otherwise(tmp_path):
+    infogan = get_family("infogan")
+    assert infogan.Config.REMOVED and not set(infogan.Config.REMOVED) & set(schema(infogan.Config))
+    with pytest.raises(PlaygroundError, match="'jitter_shade' was removed .*docs/experiments.md"):
+        make_config(infogan, {"jitter_shade": 1.0})
+    # a checkpoint that holds it at the neutral value (the shipped InfoGANs do) loads and samples the same
+    old = tmp_path / "infogan-old"
+    shutil.copytree(shipped_models()["infogan-mnist"][0], old)
+    meta = json.loads((old / "config.json").read_text())
+    meta["config"].update(jitter_shade=0.0, d_minibatch_std=False)
+    (old / "config.json").write_text(json.dumps(meta))
+    assert np.array_equal(api.sample(str(old), 8, seed=3), api.sample("infogan-mnist", 8, seed=3))
+    # one that used it is refused with the setting's name, not sampled wrongly
+    meta["config"]["d_minibatch_std"] = True
+    (old / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(PlaygroundError, match="uses d_minibatch_std=True, a setting this version no longer has"):
+        api.sample(str(old), 8, seed=3)
+    for name in family_names():                                  # every removed key names a neutral value
+        for key in get_family(name).Config.REMOVED:
+            assert key not in schema(get_family(name).Config), (name, key)
+
+
 def test_the_cli_lists_each_familys_settings_from_the_schema(capsys):
     assert main(["settings", "wgan-gp"]) == 0
     out = capsys.readouterr().out

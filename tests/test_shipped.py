@@ -115,7 +115,7 @@ def test_infogan_code_accuracy_bar():
 def test_infogan_fashion_bar():
     """#16: infogan-fashion's code accuracy >= 0.75 with recall >= 0.20. It is semi-supervised
     (labels_per_class): a few labelled images per class teach Q the classes, G never sees a label,
-    and the card says so. Unsupervised, it stopped at 0.718 (README, Diversity)."""
+    and the card says so. Unsupervised, it stopped at 0.718 (docs/experiments.md, Diversity)."""
     meta = checkpoint.read_config(shipped_models()["infogan-fashion"][0])
     res, prc = meta["metrics"]["code-acc"], meta["metrics"]["prc"]
     assert res["value"] >= 0.75 and res["n_generated"] >= 10_000

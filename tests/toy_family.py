@@ -1,4 +1,4 @@
-"""A complete family in one file, as README's "How to add a family" walks through: a linear G and
+"""A complete family in one file, as docs/architecture.md's "How to add a family" walks through: a linear G and
 D with the hinge loss. The test registers it with one registry line and trains it."""
 
 from dataclasses import dataclass

@@ -43,8 +43,7 @@ EDIT_PROXIMITY = 0.02        # weight of |delta|^2 in an edit
 EDIT_LR = 0.02              # Adam step on W+ in an edit: at most about EDIT_LR x EDIT_STEPS per coordinate
 KEEP_CLASS = 2.0             # attribute edits: weight of the image still matching its class
 # topics edited along text -> W's own step (the mean of "a dark <class>" minus that of "a <class>")
-# rather than by the matcher's guidance: measured on train phrasings, that step darkens or lightens
-# every time where the matcher's guidance did not (README, TediGAN on held-out phrasings)
+# rather than by the matcher's guidance (why: docs/experiments.md, TediGAN)
 TEXT_STEP_TOPICS = ("shade",)
 TEXT_STEP_SCALE = 0.5        # strength 1 = this fraction of that step
 # which style layers an instruction may change, by what it is about

@@ -10,7 +10,9 @@ server's limits (e.g. `max_n_critic`) cap the fields that name them in `limit`. 
 fields (`BaseConfig.DERIVED`) are filled in from the dataset and refused as user settings.
 
 Renamed settings: `RENAMED` maps an old spelling to the current one, so a checkpoint's config.json
-written before a rename still loads (`upgrade_config`).
+written before a rename still loads (`upgrade_config`). Removed settings: a family's
+`Config.REMOVED` maps each to its neutral value; a saved config holding that value loads (the key
+is dropped), one that used the setting is refused with its name.
 """
 
 from __future__ import annotations
@@ -120,6 +122,8 @@ class BaseConfig:
                                group="data")
 
     DERIVED: ClassVar[tuple[str, ...]] = ("img_channels", "img_resolution", "num_classes")
+    # removed setting -> its neutral value (a saved config may still hold it)
+    REMOVED: ClassVar[Mapping[str, Any]] = {}
 
 
 @dataclass
@@ -160,6 +164,17 @@ class TTURConfig(AdamConfig):
 def upgrade_config(config: dict) -> dict:
     """A saved config with today's spelling of every renamed setting (old checkpoints still load)."""
     return {RENAMED.get(k, k): v for k, v in config.items()}
+
+
+def _drop_removed(family, config: dict) -> dict:
+    """A saved config without the settings its family has removed; refused where one was in use."""
+    removed = family.Config.REMOVED
+    for key in set(config) & set(removed):
+        if config[key] != removed[key]:
+            raise PlaygroundError(f"this {family.name} checkpoint uses {key}={config[key]!r}, a setting this "
+                                  "version no longer has (docs/experiments.md); use the version that trained it")
+        del config[key]
+    return config
 
 
 def _coerce(value: Any, default: Any, key: str) -> Any:
@@ -220,11 +235,14 @@ def make_config(family, overrides: dict | None = None, base: dict | None = None,
     Setting (and `limits`, a server's caps); the data-derived fields are refused there, since the
     engine fills them in from the dataset (`fit_to_dataset`)."""
     fields = schema(family.Config)
-    values = upgrade_config(dict(base or {}))
+    values = _drop_removed(family, upgrade_config(dict(base or {})))
     defaults = dataclasses.asdict(family.Config())
     for key, value in (overrides or {}).items():
         if key in RENAMED and RENAMED[key] in fields:
             raise PlaygroundError(f"{key} is now called {RENAMED[key]}: set {RENAMED[key]}={value}")
+        if key in family.Config.REMOVED:
+            raise PlaygroundError(f"{family.name}'s setting {key!r} was removed (docs/experiments.md says what "
+                                  "it did and how it measured)")
         if key not in fields:
             raise PlaygroundError(
                 f"{family.name} has no setting {key!r}; settings: {', '.join(settable(family))}")

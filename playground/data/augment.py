@@ -80,17 +80,3 @@ def style_jitter(x: torch.Tensor, g: "torch.Generator | BatchRNG", rot_deg: floa
     thick = F.max_pool2d(y, 3, 1, 1)
     thin = -F.max_pool2d(-y, 3, 1, 1)
     return torch.where(stroke == 2, thick, torch.where(stroke == 0, thin, y))
-
-
-def shade_jitter(x: torch.Tensor, g: "torch.Generator | BatchRNG", log2_gamma: float) -> torch.Tensor:
-    """A random gamma per image, 2^U(-log2_gamma, log2_gamma), on the [0, 1] intensities:
-    a garment gets lighter or darker while the black background and the white peak stay put.
-
-    Changes how light a garment is drawn, not what it is: with it in InfoGAN's re-styled copy,
-    a category cannot stand for "light" or "dark" (the unsupervised infogan-fashion's codes split
-    tops by shade).
-    """
-    rng = as_batch_rng(g)
-    gamma = torch.exp2((rng.rand(x.size(0), 1, 1, 1) * 2 - 1) * log2_gamma)
-    v = ((x + 1) / 2).clamp(0, 1)
-    return torch.where(v > 0, v.clamp_min(1e-6).pow(gamma), v) * 2 - 1

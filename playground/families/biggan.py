@@ -6,7 +6,7 @@ regulariser on G's weights (beta 1e-4), G's EMA (train with --ema) and the trunc
 sampling time (resample every |z_i| above a threshold; lower = more typical, less varied)."""
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 import torch
 
@@ -29,19 +29,14 @@ class Config(TTURConfig):
     ortho_beta: float = setting(1e-4, "orthogonal β", "weight of the orthogonal regularisation of G's weights",
                                 group="regularisation", low=0)
     # MSGAN's mode-seeking term (losses.mode_seeking): G's batch comes in pairs with one label and
-    # two noises, and images that barely differ are penalised. Not in BigGAN's recipe: a tiny G
-    # (sized to sample fast on a CPU) otherwise spends its noise on little (lower recall). 0 = off.
+    # two noises, and images that barely differ are penalised. Not in BigGAN's own recipe. 0 = off.
     lambda_diversity: float = setting(0.0, "λ mode seeking", "weight of MSGAN's mode-seeking term (0 = off)",
                                       group="loss", low=0)
-    # Salimans et al.'s minibatch discrimination in D (nn/minibatch.py): a second score from each
-    # image's closeness to the rest of its batch, against one image per class. Not in BigGAN's
-    # recipe; it is what gave the shipped InfoGANs their variety. False = off.
-    d_minibatch_disc: bool = setting(False, "minibatch discrimination in D", "Salimans et al.'s minibatch "
-                                     "discrimination beside D's score", group="regularisation")
     n_critic: int = critic_steps(1)
     source_resolution: int = source_resolution()
 
     DERIVED: ClassVar[tuple[str, ...]] = TTURConfig.DERIVED + ("source_resolution",)
+    REMOVED: ClassVar[Mapping[str, object]] = {"d_minibatch_disc": False}
 
 
 def build_generator(cfg: Config) -> ResGenerator:
@@ -53,7 +48,7 @@ def build_generator(cfg: Config) -> ResGenerator:
 def build(cfg: Config) -> dict:
     return {"G": build_generator(cfg),
             "D": ResDiscriminator(cfg.num_classes, cfg.img_channels, cfg.img_resolution, cfg.d_ch or cfg.ch,
-                                  cfg.attn_resolution, pool_keys=True, minibatch_disc=cfg.d_minibatch_disc)}
+                                  cfg.attn_resolution, pool_keys=True)}
 
 
 def optimizers(cfg: Config, nets: dict) -> dict:
@@ -78,9 +73,7 @@ def describe(cfg: dict) -> list[str]:
             f"hinge loss, TTUR (G lr {cfg.get('lr')}, D lr {cfg.get('lr_D')}), orthogonal regularisation "
             f"beta {cfg.get('ortho_beta')}; sample with a truncation threshold (the app's slider)"] + (
         [f"- mode seeking (weight {cfg['lambda_diversity']}, MSGAN): pairs with one label and two noises must differ"]
-        if cfg.get("lambda_diversity") else []) + (
-        ["- minibatch discrimination in D (Salimans et al.): near-copies in a batch look fake"]
-        if cfg.get("d_minibatch_disc") else [])
+        if cfg.get("lambda_diversity") else [])
 
 
 FAMILY = Family(name="biggan", kind=Kind.CONDITIONAL, Config=Config, build=build, build_generator=build_generator,

@@ -9,13 +9,14 @@ unsupervised default, category k is *not* digit k: `eval --metrics code-acc` fin
 """
 
 from dataclasses import dataclass
+from typing import ClassVar, Mapping
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
 from .. import losses
-from ..data.augment import shade_jitter, style_jitter
+from ..data.augment import style_jitter
 from ..nn.conv import ConvDiscriminator, ConvGenerator, start_resolution
 from ..seed import as_batch_rng
 from ..contract import AdamConfig, Family, Kind, setting
@@ -48,34 +49,16 @@ class Config(AdamConfig):
     # out or give one digit two categories. Unsupervised: no labels are read. 0 = off.
     lambda_cluster: float = setting(0.0, "λ clustering", "IIC-style clustering of real images by Q "
                                     "(0 = off)", group="loss", low=0)
-    # Floor on Q's predicted log-variance. Unbounded, Q shrinks the variance and the NLL's weight
-    # exp(-logvar) grows up to ~400x, so the continuous codes swallow the class information; a
-    # floor of 0 (variance >= 1) matches the original implementation's fixed std of 1. With the
-    # clustering term holding the categories to the data, -2 is safe and makes the continuous codes
-    # mean something (infogan-mnist: stroke ink r=0.82, width r=-0.53; at 0 both |r| < 0.1).
+    # Floor on Q's predicted log-variance of each continuous code: unbounded, Q can shrink the
+    # variance until the NLL term outweighs the rest. 0 (variance >= 1) = the original
+    # implementation's fixed std of 1; lower lets the codes weigh more.
     min_logvar: float = setting(0.0, "min log-variance", "floor on Q's predicted log-variance for the "
                                 "continuous codes", group="regularisation")
-    # Range of a random gamma (2^U(-j, j)) on the re-styled copy that the invariance and clustering
-    # terms show Q: with it, a category cannot stand for how light a garment is. The unsupervised
-    # infogan-fashion without it split its tops by shade (light vs dark t-shirt/dress codes; light,
-    # mid, dark pullover/coat/shirt codes), not by garment. Measured, it did not help: from scratch
-    # its codes split other classes instead (code accuracy 0.620 vs 0.695 at step 7000; README,
-    # Diversity). What fixed the shipped model is semi-supervision (labels_per_class below).
-    # 0 = off (the copy keeps its shade).
-    jitter_shade: float = setting(0.0, "shade jitter", "range j of the gamma 2^U(-j, j) on the re-styled copy "
-                                  "(0 = off)", group="regularisation", low=0)
     # Weight of MSGAN's mode-seeking term (losses.mode_seeking): the batch is drawn as pairs that
     # share their codes (categorical and continuous) and differ in noise, and G is penalised when a
-    # pair's images are close relative to their noises. Without it G may ignore the noise entirely
-    # (every code draws one image: recall 0). 0 = the plain InfoGAN objective.
+    # pair's images are close relative to their noises. 0 = the plain InfoGAN objective.
     lambda_diversity: float = setting(0.0, "λ mode seeking", "weight of MSGAN's mode-seeking term (0 = off)",
                                       group="loss", low=0)
-    # ProGAN's minibatch standard deviation before D's real/fake score (conv nets only; Q's
-    # features are unchanged): a batch whose images barely vary looks fake. Measured on
-    # infogan-mnist, it does not stop the per-code collapse (a batch of ten codes already varies;
-    # README, Diversity). False = the plain InfoGAN discriminator.
-    d_minibatch_std: bool = setting(False, "minibatch std in D", "ProGAN's minibatch standard deviation before "
-                                    "D's score (conv nets)", group="regularisation")
     # Salimans et al.'s minibatch discrimination before D's score (conv nets only; Q's features are
     # unchanged): each image's closeness to the others of its batch, so near-copies (one image per
     # code, whatever the noise) look fake. False = the plain InfoGAN discriminator.
@@ -92,6 +75,8 @@ class Config(AdamConfig):
                                     "their label for Q (0 = unsupervised)", group="data", low=0)
     lr: float = setting(1e-3, "learning rate", "G's learning rate", group="optimiser", above=0, tab=True)
     lr_D: float = setting(2e-4, "D learning rate", "D's and Q's learning rate", group="optimiser", low=0, tab=True)
+
+    REMOVED: ClassVar[Mapping[str, object]] = {"jitter_shade": 0.0, "d_minibatch_std": False}
 
 
 def paper_generator_body(in_dim: int, img_channels: int, img_resolution: int, width: int) -> nn.Sequential:
@@ -180,16 +165,13 @@ def build(cfg: Config) -> dict:
     if cfg.labels_per_class < 0 or (cfg.labels_per_class and cfg.supervised):
         raise ValueError("labels_per_class must be >= 0, and it is for the semi-supervised variant "
                          "(supervised=true already reads every label)")
-    if cfg.jitter_shade < 0 or (cfg.jitter_shade and not (cfg.lambda_invariance or cfg.lambda_cluster)):
-        raise ValueError("jitter_shade must be >= 0, and it only acts through the re-styled copy: "
-                         "turn on lambda_invariance or lambda_cluster with it")
     if cfg.arch == "paper":
-        if cfg.d_minibatch_std or cfg.d_minibatch_disc:
-            raise ValueError("d_minibatch_std and d_minibatch_disc are for the conv nets (arch=conv)")
+        if cfg.d_minibatch_disc:
+            raise ValueError("d_minibatch_disc is for the conv nets (arch=conv)")
         D, r0 = PaperDiscriminator(cfg.img_channels, cfg.img_resolution, cfg.width), 1
     else:
         D = ConvDiscriminator(0, cfg.img_channels, cfg.img_resolution, cfg.width, norm="batch",
-                              minibatch_std=cfg.d_minibatch_std, minibatch_disc=cfg.d_minibatch_disc)
+                              minibatch_disc=cfg.d_minibatch_disc)
         r0, _ = start_resolution(cfg.img_resolution)
     return {"G": build_generator(cfg), "D": D, "Q": QHead(D.feature_channels, r0, cfg.n_cat, cfg.n_cont,
                                                                    min_logvar=cfg.min_logvar)}
@@ -214,11 +196,8 @@ def info_loss(Q, feats, cat, cont, cfg) -> tuple[torch.Tensor, torch.Tensor, tor
 
 
 def restyled_logits(Q, D, x, ctx) -> torch.Tensor:
-    """Q's categorical logits for a re-styled (slant, scale, stroke; shade if asked) copy of the batch x."""
-    y = style_jitter(x, ctx.rng)
-    if ctx.cfg.jitter_shade:
-        y = shade_jitter(y, ctx.rng, ctx.cfg.jitter_shade)
-    return Q(D.features(ctx.augment(y)))[0]
+    """Q's categorical logits for a re-styled (slant, scale, stroke) copy of the batch x."""
+    return Q(D.features(ctx.augment(style_jitter(x, ctx.rng))))[0]
 
 
 def invariance_loss(Q, D, fake, cat, ctx) -> torch.Tensor:
@@ -299,16 +278,11 @@ def describe(cfg: dict) -> list[str]:
     if cfg.get("lambda_diversity"):
         lines.append(f"- mode seeking (weight {cfg['lambda_diversity']}, MSGAN): pairs that share their codes must "
                      "differ when their noise does, so the noise draws different styles")
-    if cfg.get("d_minibatch_std"):
-        lines.append("- minibatch standard deviation before D's score (ProGAN): a batch without variety looks fake")
     if cfg.get("d_minibatch_disc"):
         lines.append("- minibatch discrimination before D's score (Salimans et al.): near-copies in a batch look fake")
     if cfg.get("lambda_cluster"):
         lines.append(f"- clustering of real images (weight {cfg['lambda_cluster']}, IIC): Q's category for a real "
                      "image and for a re-styled copy must agree, be confident, and use every category equally")
-    if cfg.get("jitter_shade"):
-        lines.append(f"- the re-styled copy is also made lighter or darker (gamma 2^±{cfg['jitter_shade']}), so a "
-                     "category cannot stand for a shade")
     return lines
 
 

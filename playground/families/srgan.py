@@ -5,15 +5,14 @@ Phase "pixel" trains the SRResNet generator alone on a pixel loss (ships as srre
 is SRResNet: conv9-PReLU, B residual blocks (conv-BN-PReLU-conv-BN), conv-BN with a long skip,
 two conv + PixelShuffle(2) + PReLU stages, conv9; by default (residual=True, a documented variant
 after VDSR) the output is added to the bicubic upsampling of the input, so the net only learns the
-missing detail. Measured on the held-out photos: the plain net after 4,000 steps was +0.18 dB over
-bicubic, the residual one after 2,000 steps +0.79 dB (its crop bank was also 4x larger). The discriminator is SRGAN's: strided conv-BN-
+missing detail (`residual=false`: the paper's plain output). The discriminator is SRGAN's: strided conv-BN-
 LeakyReLU blocks doubling the width, then dense-LeakyReLU-dense (global average pooling first, so
 any patch size works).
 
 Content loss: VGG19 phi_{5,4} feature distance when a VGG19 weights file is present (vgg_weights,
 or torchvision's file in the torch hub cache), on feature maps rescaled by 1/12.75 as in the paper,
-and with no pixel loss beside it by default (`vgg_pixel_weight`; SRGAN-VGG54 has none). This
-machine has no VGG19 file and cannot download it, so the documented substitute is feature matching
+and with no pixel loss beside it by default (`vgg_pixel_weight`; SRGAN-VGG54 has none). Without
+that file (nothing is downloaded at run time) the documented substitute is feature matching
 on the discriminator's intermediate features (L1 between D's activations for SR and HR, computed on
 SR and HR in one batch with D's BatchNorm in eval mode, so that neither batch's statistics
 normalise the difference away and the running statistics are not touched) plus the pixel loss

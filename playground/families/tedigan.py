@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Mapping
 
 import numpy as np
 import torch
@@ -38,14 +38,16 @@ from ..images.convert import grid, to_uint8
 from ..nn.style import StyleGenerator
 from ..nn.text_guided import TextGuidedGenerator
 from ..text import captions
-from ..contract import AdamConfig, Family, Kind, setting
+from ..contract import BaseConfig, Family, Kind, setting
 from ..contract.settings import adam_betas, learning_rate, noise_size, padded_resolution, source_resolution
 
 BASE_FIELDS = ("z_dim", "w_dim", "n_mapping", "base_channels", "max_channels", "source_resolution", "w_avg_beta")
 
 
 @dataclass
-class Config(AdamConfig):
+class Config(BaseConfig):
+    """One Adam for the encoder, text -> W map and matcher (TediGAN trains no discriminator)."""
+
     base: str = setting("stylegan-fashion", "base StyleGAN", "the frozen StyleGAN: a shipped name or a "
                         "checkpoint folder")
     img_resolution: int = padded_resolution()
@@ -80,7 +82,8 @@ class Config(AdamConfig):
     attribute_cuts: dict = setting(label="attribute cut points", help="from the data: tercile cuts of each "
                                    "caption attribute", group="data", factory=dict)
 
-    DERIVED: ClassVar[tuple[str, ...]] = AdamConfig.DERIVED + BASE_FIELDS + ("attribute_cuts", "text_dim")
+    DERIVED: ClassVar[tuple[str, ...]] = BaseConfig.DERIVED + BASE_FIELDS + ("attribute_cuts", "text_dim")
+    REMOVED: ClassVar[Mapping[str, object]] = {"lr_D": 0.0}
 
 
 def _base_meta(base: str, resources) -> tuple:

@@ -3,9 +3,8 @@
 G: a transposed-conv projection of z to a start_res x start_res map, then fractionally-strided
 (transposed) convs doubling the size; BatchNorm + ReLU, Tanh out; no pooling, no FC hidden layers.
 D: strided convs halving the size, LeakyReLU(0.2); a final conv over the whole map gives one
-score (`minibatch_std=True`: after the minibatch standard deviation channel of nn/minibatch.py,
-so the score can see a batch that lacks variety; `minibatch_disc=True`: from the flattened features
-plus their closeness to the rest of the batch, so it can see near-copies). `norm` chooses BatchNorm (DCGAN), LayerNorm
+score (`minibatch_disc=True`: from the flattened features plus their closeness to the rest of the
+batch, so it can see near-copies). `norm` chooses BatchNorm (DCGAN), LayerNorm
 (WGAN-GP: BatchNorm would couple the samples that the per-sample gradient penalty treats
 independently) or none.
 """
@@ -15,7 +14,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from .base import Generator
-from .minibatch import MinibatchDiscrimination, MinibatchStd
+from .minibatch import MinibatchDiscrimination
 
 
 def start_resolution(img_resolution: int) -> tuple[int, int]:
@@ -60,7 +59,7 @@ class ConvGenerator(Generator):
 
 class ConvDiscriminator(nn.Module):
     def __init__(self, num_classes=0, img_channels=1, img_resolution=28, width=64, norm="batch",
-                 feature_dim=0, minibatch_std=False, minibatch_disc=False):
+                 feature_dim=0, minibatch_disc=False):
         super().__init__()
         self.num_classes = num_classes
         r0, n_down = start_resolution(img_resolution)
@@ -73,14 +72,11 @@ class ConvDiscriminator(nn.Module):
             ch_in, ch = ch, ch * 2
         self.body = nn.Sequential(*layers)                         # [N, ch_in, r0, r0]
         self.feature_channels = ch_in
-        if minibatch_std and minibatch_disc:
-            raise ValueError("choose one batch feature: minibatch_std or minibatch_disc")
         if minibatch_disc:  # the score reads the flattened features plus their closeness to the batch
             batch = MinibatchDiscrimination(ch_in * r0 * r0)
             self.head = nn.Sequential(nn.Flatten(), batch, nn.Linear(batch.out_features, 1))
         else:
-            score = nn.Conv2d(ch_in + int(minibatch_std), 1, r0, 1, 0)  # one score per image
-            self.head = nn.Sequential(MinibatchStd(), score) if minibatch_std else score
+            self.head = nn.Conv2d(ch_in, 1, r0, 1, 0)              # one score per image
 
     def features(self, x, c=None):
         if self.num_classes:

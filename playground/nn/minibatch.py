@@ -2,13 +2,12 @@
 
 Minibatch standard deviation (ProGAN, Karras et al. 2018): D sees how varied its batch is. A
 generator that draws one image per mode gives a batch with a small spread; this feature lets D
-notice, so collapse costs G something. Used at 4x4 by ProGAN/StyleGAN's D, and optionally before
-the score of the DCGAN-style D (nn/conv.py).
+notice, so collapse costs G something. Used at 4x4 by ProGAN/StyleGAN's D.
 
 Minibatch discrimination (Salimans et al. 2016, "Improved techniques for training GANs"): each
 sample learns how close it is to every other sample of its batch. A spread can stay high while a
 generator draws near-copies (ten codes, one image each: InfoGAN's per-code collapse); closeness to
-the nearest others cannot."""
+the nearest others cannot. Optional before the score of the DCGAN-style D (nn/conv.py)."""
 
 import torch
 from torch import nn
@@ -28,17 +27,6 @@ def minibatch_std(x: torch.Tensor, group: int = 4) -> torch.Tensor:
     y = (y.var(dim=1, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))   # [N/g]
     y = y.repeat_interleave(g)[:, None, None, None].expand(n, 1, h, w)
     return torch.cat([x, y], dim=1)
-
-
-class MinibatchStd(nn.Module):
-    """`minibatch_std` as a layer: [N, C, H, W] -> [N, C + 1, H, W]."""
-
-    def __init__(self, group: int = 4):
-        super().__init__()
-        self.group = group
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return minibatch_std(x, self.group)
 
 
 class MinibatchDiscrimination(nn.Module):

@@ -20,7 +20,6 @@ from . import spectral
 from .attention import SelfAttention
 from .base import Generator
 from .biggan_blocks import DBlock, GBlock, ProjectionHead
-from .minibatch import MinibatchDiscrimination
 
 
 def width(ch: int, res: int) -> int:
@@ -82,7 +81,7 @@ class ResGenerator(Generator):
 
 class ResDiscriminator(nn.Module):
     def __init__(self, num_classes: int, img_channels: int, img_resolution: int, ch: int = 32,
-                 attn_resolution: int = 16, pool_keys: bool = False, minibatch_disc: bool = False):
+                 attn_resolution: int = 16, pool_keys: bool = False):
         super().__init__()
         _n_up(img_resolution)
         self.num_classes = num_classes
@@ -98,14 +97,7 @@ class ResDiscriminator(nn.Module):
         layers.append(DBlock(c_in, c_in, down=False))
         self.body = nn.Sequential(*layers)
         self.head = ProjectionHead(c_in, num_classes)
-        # optional: a score from each image's closeness to the others of its batch (near-copies of
-        # one class look fake), added to the projection's
-        self.batch = None
-        if minibatch_disc:
-            batch = MinibatchDiscrimination(c_in)
-            self.batch = nn.Sequential(batch, spectral.linear(batch.out_features, 1))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         h = F.relu(self.body(x)).sum(dim=(2, 3))                          # [N, C]: sum pooling
-        out = self.head(h, c)
-        return out if self.batch is None else out + self.batch(h).squeeze(1)
+        return self.head(h, c)

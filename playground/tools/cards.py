@@ -258,20 +258,32 @@ def write_card(name: str) -> Path:
     return card
 
 
+# the README's short line per model names at most this many measured figures, in this order
+HEADLINE = ("cond-acc", "code-acc", "translation", "sr", "mixing", "text-class-acc", "text-edits", "inversion",
+            "fid", "prc")
+HEADLINE_COUNT = 3
+
+
+def _headline(metrics: dict) -> str:
+    """'cond-acc 0.983 · fid 41.5 · prc P 0.753 / R 0.186': the model's main measured figures."""
+    parts = []
+    for name in HEADLINE:
+        m = metrics.get(name)
+        if isinstance(m, dict) and "value" in m:
+            v = m["value"]
+            parts.append(f"{name} {v:.4g}" if isinstance(v, float) else f"{name} {v}")
+    return " · ".join(parts[:HEADLINE_COUNT]) or "-"
+
+
 def readme_table() -> str:
-    rows = ["| model | family | dataset | steps | measured | command |", "|---|---|---|---|---|---|"]
+    """One short line per shipped model: its card, family, data and headline figures (the card has the rest)."""
+    rows = ["| model | family | data | measured (card: all figures, the command, samples) |", "|---|---|---|---|"]
     for name, (path, desc) in shipped_models().items():
         if not (path / "config.json").is_file():
             continue
         meta = checkpoint.read_config(path)
-        ms = meta.get("metrics", {})
-        parts = []
-        for k, m in ms.items():
-            if isinstance(m, dict) and "value" in m:
-                ref = m.get("classifier_test_accuracy")
-                parts.append(f"{k} {m['value']}" + (f" (classifier on real test: {ref})" if ref else ""))
         rows.append(f"| [{name}](checkpoints/{path.name}/card.md) | {meta['family']} | {meta.get('dataset')} "
-                    f"| {meta.get('step')} | {'; '.join(parts) or '-'} | `{meta.get('command', '')}` |")
+                    f"| {_headline(meta.get('metrics', {}))} |")
     return "\n".join(rows)
 
 
