@@ -7,6 +7,7 @@ import gradio as gr
 from . import evaluate, generate, infogan, stylemix, superres, text, train, translate
 from .context import AppContext
 from .links import restore_on_load
+from .refusals import check_inputs
 
 CSS = """
 .pixelated img { image-rendering: pixelated; }
@@ -47,6 +48,7 @@ def build_app(runs_dir: str | None = None) -> gr.Blocks:
                     assert spec.key == key, f"tab {title!r} makes links for {spec.key!r}"
                     specs.append(spec)
         restore_on_load(demo, tabs, specs, ctx.pin_threads)
+    check_inputs(demo)
     return demo
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import PlaygroundError
 from ..images.convert import png_bytes, upscale_nearest
 from ..server.storage import OutputFolder
+from .refusals import refusal
 
 DISPLAY_MIN_PX = 280  # tiny 28x28 samples are upscaled (nearest) so pixels stay crisp
 _PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"/]+/)+([^\s'\"/]*)")
@@ -25,7 +26,9 @@ def redact(message: str) -> str:
 
 
 def user_errors(fn):
-    """Turn PlaygroundError into a Gradio error toast (server paths redacted); the server keeps serving."""
+    """Turn PlaygroundError into a refusal (a Gradio error toast, server paths redacted, one log
+    line); the server keeps serving."""
+    where = fn.__name__
     if inspect.isgeneratorfunction(fn):  # streaming handlers must stay generators for Gradio
 
         @functools.wraps(fn)
@@ -33,7 +36,7 @@ def user_errors(fn):
             try:
                 yield from fn(*args, **kwargs)
             except PlaygroundError as e:
-                raise gr.Error(redact(str(e))) from None
+                raise refusal(redact(str(e)), where) from None
 
         return gen_wrapper
 
@@ -42,7 +45,7 @@ def user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except PlaygroundError as e:
-            raise gr.Error(redact(str(e))) from None
+            raise refusal(redact(str(e)), where) from None
 
     return wrapper
 
@@ -83,16 +86,27 @@ def random_seed() -> int:
     return random.randint(0, 2**31 - 1)
 
 
-def parse_seed(value) -> int:
-    """Seeds arrive as floats from gr.Number; refuse fractions and junk with one clear line."""
+def whole_number(value, what: str, low: int = 0, high: int | None = None) -> int:
+    """A count or seed from a gr.Number (a float, or junk through the API) as an int in [low, high];
+    fractions, junk and out-of-range values are refused with one clear line."""
     try:
-        seed = int(float(value))
-        whole = float(value) == seed
+        number = int(float(value))
+        whole = float(value) == number
     except (TypeError, ValueError, OverflowError):
-        raise PlaygroundError(f"seed must be a whole number, got {value!r}") from None
+        raise PlaygroundError(f"{what} must be a whole number, got {str(value)[:40]!r}") from None
     if not whole:
-        raise PlaygroundError(f"seed must be a whole number, got {value!r}")
-    return seed
+        raise PlaygroundError(f"{what} must be a whole number, got {value!r}")
+    if number < low or (high is not None and number > high):
+        raise PlaygroundError(f"{what} must be between {low} and {high if high is not None else 'any'}, "
+                              f"got {number}" if high is not None else f"{what} must be at least {low}, got {number}")
+    return number
+
+
+def parse_seed(value) -> int:
+    """Seeds arrive as floats from gr.Number; refuse fractions, junk and seeds out of range."""
+    from ..capabilities.limits import MAX_SEED
+
+    return whole_number(value, "seed", 0, MAX_SEED)
 
 
 def model_dropdown(ctx, kinds, elem_id: str, api_name: str, label: str = "Model") -> gr.Dropdown:

@@ -10,7 +10,9 @@ import numpy as np
 
 from ..capabilities import lab2d
 from ..data import toy2d
-from .common import first_look, parse_seed, user_errors
+from .common import first_look, parse_seed, user_errors, whole_number
+
+MAX_LAB_STEPS = 5000           # the steps slider's top: a run streams a frame every steps/40
 
 
 def render(frame: lab2d.Frame) -> np.ndarray:
@@ -54,8 +56,9 @@ def describe(frame: lab2d.Frame) -> str:
 
 @user_errors
 def train_lab(dataset, loss, steps, seed):
-    cfg = lab2d.LabConfig(dataset=dataset, loss=loss, steps=int(steps), seed=parse_seed(seed),
-                          frame_every=max(25, int(steps) // 40))
+    steps = whole_number(steps, "steps", 1, MAX_LAB_STEPS)
+    cfg = lab2d.LabConfig(dataset=dataset, loss=loss, steps=steps, seed=parse_seed(seed),
+                          frame_every=max(25, steps // 40))
     for frame in lab2d.run(cfg):
         yield render(frame), describe(frame)
 
@@ -83,7 +86,7 @@ def build() -> tuple:
         with gr.Column(scale=1, min_width=260):
             dataset = gr.Dropdown(list(toy2d.STD), value="ring", label="Data", elem_id="lab-data")
             loss = gr.Dropdown(list(lab2d.LOSSES), value="non-saturating", label="Loss", elem_id="lab-loss")
-            steps = gr.Slider(100, 5000, value=1500, step=100, label="steps")
+            steps = gr.Slider(100, MAX_LAB_STEPS, value=1500, step=100, label="steps")
             seed = gr.Number(0, precision=0, label="seed", minimum=0)
             with gr.Row():
                 go = gr.Button("Train", variant="primary", elem_id="lab-go")

@@ -20,7 +20,7 @@ from ..server.runs_io import export_zip, import_zip
 from ..server.starting import UPLOADED, resume_run, start_run
 from ..server.storage import OutputFolder
 from . import lab
-from .common import for_display, owner_of, parse_seed, user_errors
+from .common import for_display, owner_of, parse_seed, user_errors, whole_number
 from .zerogpu import on_zerogpu
 
 DATASETS = [("mnist5k (offline digits)", "mnist5k"), ("fashion", "fashion"),
@@ -178,8 +178,9 @@ def _spec(form: TrainForm) -> api.TrainSpec:
     ema = _number(form.ema or 0, "EMA decay")
     if not 0 <= ema < 1:
         raise PlaygroundError(f"EMA decay must be in [0, 1) (0 = off), got {ema}")
-    return api.TrainSpec(family=form.family, dataset=form.dataset, steps=int(form.steps),
-                         batch_size=int(form.batch_size), seed=parse_seed(form.seed), device=_device(form.device),
+    return api.TrainSpec(family=form.family, dataset=form.dataset, steps=whole_number(form.steps, "steps", 1),
+                         batch_size=whole_number(form.batch_size, "batch size", 1), seed=parse_seed(form.seed),
+                         device=_device(form.device),
                          overrides=_overrides(form.family, form.settings), ema=ema, ema_rampup=UI_EMA_RAMPUP,
                          augment="translation,cutout" if form.augment else "", log_every=10, sample_every=50,
                          ckpt_every=500, command=f"(web UI) train {form.family} on {form.dataset}")
