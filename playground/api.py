@@ -40,7 +40,8 @@ __all__ = ["TrainSpec", "Event", "Kind", "MAX_SAMPLES", "MAX_SEED", "MAX_MIX_SEE
            "attention_overlay", "diagnosis_explanation", "code_sweep", "style_mix", "style_layers",
            "truncation_strip", "latent_walk", "translate", "translate_batch", "upscale", "check_against_ground_truth",
            "text_to_image", "text_to_image_info", "invert", "edit", "text_seed_image", "train", "export",
-           "end_distributed", "list_metrics", "metric_names", "metric_direction", "evaluate"]
+           "end_distributed", "list_metrics", "metric_names", "metric_direction", "evaluate", "list_lessons",
+           "run_lesson"]
 
 
 def list_families() -> list[str]:
@@ -241,6 +242,21 @@ def end_distributed(clean: bool = True) -> None:
     from .engine.dist import shutdown_current
 
     shutdown_current(clean)
+
+
+def list_lessons() -> list[dict]:
+    """The Learn tab's lessons: name, title, idea (Markdown with LaTeX), claim, tab, further."""
+    from .capabilities.lessons import LESSONS
+
+    return [{"name": l.name, "title": l.title, "idea": l.idea, "claim": l.claim, "tab": l.tab,
+             "further": l.further} for l in LESSONS]
+
+
+def run_lesson(name: str):
+    """Run a lesson's experiment: an Outcome (figures, verdict, holds, image, lab frames)."""
+    from .capabilities.lessons import run_lesson as run
+
+    return run(name)
 
 
 def list_metrics() -> list[dict]:

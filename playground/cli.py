@@ -116,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--write-card", action="store_true", help="record results in the model's card")
 
     b = sub.add_parser("bench", help="speed measurements")
-    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate,mix,text,families,bf16")
+    b.add_argument("--only", default="", help="comma list: train,sample,app,fid,sr,translate,mix,text,lessons,families,bf16")
     b.add_argument("--device", default="cpu", help="cpu or cuda")
     b.add_argument("--json", default=None, help="also write results to this file")
 
@@ -193,6 +193,11 @@ def _parser() -> argparse.ArgumentParser:
     ad.add_argument("kept", help="OUT/steps/STEP")
     ad.add_argument("dest", help="the model folder to write, e.g. checkpoints/NAME")
     ad.add_argument("--provenance", required=True, help="where it was trained and why this step (the card says it)")
+
+    ls = sub.add_parser("lessons", help="the Learn tab's lessons; `lessons run NAME` runs one's experiment")
+    ls.add_argument("action", nargs="?", choices=["list", "run"], default="list", help="list (default) or run")
+    ls.add_argument("name", nargs="?", default=None, help="the lesson to run (see `lessons`)")
+    ls.add_argument("--out", default=None, help="also save the experiment's picture here (.png)")
 
     k = sub.add_parser("card", help="rewrite model cards, the README's model table and the generated parts of docs/")
     k.add_argument("model", nargs="?", default=None, help="default: every shipped model")
@@ -486,6 +491,37 @@ def _cmd_card(a) -> int:
     return 0
 
 
+def _cmd_lessons(a) -> int:
+    from . import api
+
+    if a.action == "list":
+        for lesson in api.list_lessons():
+            print(f"{lesson['name']:22s} {lesson['title']}")
+        return 0
+    if not a.name:
+        raise PlaygroundError("say which lesson to run: python -m playground lessons run NAME")
+    outcome = api.run_lesson(a.name)
+    for key, value in outcome.figures.items():
+        print(f"{key}: {round(value, 4) if isinstance(value, float) else value}")
+    print(outcome.verdict)
+    print("the lesson's claim holds" if outcome.holds else "the lesson's claim does NOT hold in this run")
+    if a.out:
+        from .images.writing import write_samples
+
+        image = outcome.image if outcome.image is not None else _lab_picture(outcome)
+        write_samples(a.out, image[None], None, nrow=1)
+        print(f"wrote {a.out}")
+    return 0
+
+
+def _lab_picture(outcome):
+    from .ui.lab import render
+
+    if not outcome.frames:
+        raise PlaygroundError("this lesson has no picture")
+    return render(outcome.frames[-1])
+
+
 def _cmd_retrain(a) -> int:
     from .tools.command_queue import Chain, run_chains
     from .tools.retrain import plan
@@ -531,7 +567,7 @@ def _cmd_export(a) -> int:
 
 COMMANDS = {"list": _cmd_list, "train": _cmd_train, "sample": _cmd_sample, "summary": _cmd_summary, "settings": _cmd_settings,
             "eval": _cmd_eval, "bench": _cmd_bench, "loadtest": _cmd_loadtest, "train-classifier": _cmd_train_classifier,
-            "card": _cmd_card, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix,
+            "card": _cmd_card, "lessons": _cmd_lessons, "translate": _cmd_translate, "upscale": _cmd_upscale, "mix": _cmd_mix,
             "export": _cmd_export, "retrain": _cmd_retrain, "text": _cmd_text, "invert": _cmd_invert,
             "edit": _cmd_edit, "adopt": _cmd_adopt}
 

@@ -158,7 +158,7 @@ def test_text_prompt_then_edit(page):
                            timeout=60000)
 
 
-TABS = [("Conditional generation", "gen-grid"), ("InfoGAN codes", "ig-image"), ("Style mixing", "sm-grid"),
+TABS = [("Conditional generation", "gen-grid"), ("Learn", "learn-idea-vanishing-gradients"), ("InfoGAN codes", "ig-image"), ("Style mixing", "sm-grid"),
         ("Domain translation", "tl-translated"), ("Super-resolution", "sr-gallery"), ("Text", "tx-samples"),
         ("Evaluate", "ev-table"),
         ("2-D GAN lab", "lab-view")]
@@ -186,7 +186,10 @@ def test_every_tab_shows_a_result_on_opening(server, page, tmp_path_factory):  #
             if elem_id == "lab-view":   # a sub-tab of Train
                 pg.get_by_role("tab", name="Train", exact=True).click()
             pg.get_by_role("tab", name=name, exact=True).click()
-            if elem_id == "ev-table":
+            if elem_id.startswith("learn-idea"):      # the formula is rendered (KaTeX), not left as $...$
+                pg.wait_for_function(f"() => document.querySelectorAll('#{elem_id} .katex').length > 3",
+                                     timeout=20000)
+            elif elem_id == "ev-table":
                 pg.wait_for_function("() => document.querySelectorAll('#ev-table td').length > 3", timeout=20000)
             else:
                 pg.wait_for_function(
@@ -262,4 +265,9 @@ def test_a_link_reopens_the_view_and_the_link_button_makes_one(page, server):  #
     again.goto(server + "?" + urlencode({"tab": "generate", "model": "../../etc", "n": "1e9"}), wait_until="load")
     again.wait_for_function("() => document.body.innerText.includes('This link could not be opened')", timeout=20000)
     image_digest(again, "gen-grid")
+    # a lesson's "go further" link: the Train tab's 2-D lab, opened with the lesson's loss and data
+    again.goto(server + "?tab=train&lab_loss=minimax&lab_data=grid", wait_until="load")
+    again.wait_for_function("() => document.querySelector('#lab-loss input') && "
+                            "document.querySelector('#lab-loss input').value === 'minimax' && "
+                            "document.querySelector('#lab-data input').value === 'grid'", timeout=20000)
     context.close()

@@ -256,6 +256,22 @@ def real_floor(net: FeatureNet, dataset: str) -> dict:
     return floor
 
 
+def real_sets_fid(dataset: str, drop_class: int, n_copies: int = 500) -> dict:
+    """What FID sees and misses, on real images only (the classifier's features): the held-out test
+    split, that split without one class, and `n_copies` training images themselves, each against
+    the training split."""
+    net = FeatureNet(dataset, prefer="domain")
+    test, train = load_dataset(dataset, "test"), load_dataset(dataset, "train")
+    sets = {"held-out test set": test.images, f"test set without {test.class_names[drop_class]}s":
+            test.images[test.labels != drop_class], f"{n_copies} copied training images": train.images[torch.randperm(len(train.images), generator=torch.Generator().manual_seed(0))[:n_copies]]}
+    out = {}
+    for name, images in sets.items():
+        res = _calc(ImagesDataset(images, net.rgb), ImagesDataset(train.images, net.rgb), ["fid"], net.name,
+                    net.weights, None, 0, net.cache_name(dataset, "train"), torch.cuda.is_available())
+        out[name] = round(float(res["frechet_inception_distance"]), 3)
+    return out
+
+
 def real_prc_reference(net: FeatureNet, dataset: str, n: int, seed: int) -> dict:
     """Precision/recall of held-out real images (the test split, up to n) against as many training
     images drawn as the model's P/R draws them: what a perfect generator would score with the same

@@ -227,6 +227,19 @@ def bench_text(device: str) -> dict:
             **edits}
 
 
+def bench_lessons(device: str) -> dict:
+    """Each Learn-tab experiment once, cold for its lesson (models load on first use), in seconds."""
+    from .. import api
+
+    out = {}
+    for lesson in api.list_lessons():
+        t = time.perf_counter()
+        api.run_lesson(lesson["name"])
+        out[f"{lesson['name']}_s"] = round(time.perf_counter() - t, 2)
+    out["slowest_s"] = max(out.values())
+    return out
+
+
 def bench_bf16(device: str) -> dict:
     """fp32 vs bf16-autocast images of every shipped generator on fixed probes (uint8 levels): the
     check that decides bf16 inference on a GPU (capabilities/precision.py), run on `device`."""
@@ -264,6 +277,7 @@ TARGETS = {  # the numbers the issues name, shown beside each measurement
     "translate": "translate_ms_median < 100 on CPU",
     "mix": "mix6x6_ms_median < 300 on CPU",
     "text": "prompt16_ms_median < 300 on CPU (warm)",
+    "lessons": "slowest_s < 20 on CPU (each experiment, one click)",
     "bf16": "bf16_ok where mean <= 0.5 and p99 <= 3 uint8 levels (then a GPU serves that model in bf16)",
     "families": ">= 4x the peer's it/s at batch 64 on CUDA; >= 100k img/s for the CGAN MLP at a large batch on "
                 "one H100/H200",
@@ -274,7 +288,7 @@ def run_bench(only: list[str], device: str = "cpu") -> dict:
     jobs = {"train": lambda: bench_train(device), "sample": lambda: bench_sample(device), "app": bench_app,
             "fid": lambda: bench_fid(device), "sr": lambda: bench_sr(device),
             "translate": lambda: bench_translate(device), "mix": lambda: bench_mix(device),
-            "text": lambda: bench_text(device),
+            "text": lambda: bench_text(device), "lessons": lambda: bench_lessons(device),
             "families": lambda: bench_families(device), "bf16": lambda: bench_bf16(device)}
     results = {}
     for name, job in jobs.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from . import evaluate, generate, infogan, stylemix, superres, text, train, translate
+from . import evaluate, generate, infogan, learn, stylemix, superres, text, train, translate
 from .context import AppContext
 from .links import restore_on_load
 from .refusals import check_inputs
@@ -21,6 +21,7 @@ footer { display: none !important; }
 # a build that supports such links returns its links.LinkSpec
 TABS = (
     ("Conditional generation", "generate", generate.build),
+    ("Learn", "learn", learn.build),
     ("InfoGAN codes", "infogan", infogan.build),
     ("Style mixing", "stylemix", stylemix.build),
     ("Domain translation", "translate", translate.build),
@@ -43,11 +44,13 @@ def build_app(runs_dir: str | None = None) -> gr.Blocks:
         with gr.Tabs() as tabs:
             for title, key, build in TABS:
                 with gr.Tab(title, id=key):
+                    if learn.pointer(key):
+                        gr.Markdown(learn.pointer(key), elem_classes=["lesson-pointer"])
                     spec = build(ctx)
                 if spec is not None:
                     assert spec.key == key, f"tab {title!r} makes links for {spec.key!r}"
                     specs.append(spec)
-        restore_on_load(demo, tabs, specs, ctx.pin_threads)
+        restore_on_load(demo, tabs, specs, ctx.pin_threads, tuple(key for _, key, _ in TABS))
     check_inputs(demo)
     return demo
 

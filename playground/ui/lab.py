@@ -96,4 +96,4 @@ def build() -> tuple:
             info = gr.Markdown(elem_id="lab-info")
     ev = go.click(train_lab, [dataset, loss, steps, seed], [view, info], api_name="lab_train")
     stop.click(None, None, None, cancels=[ev], api_name=False)
-    return view, info
+    return view, info, {"lab_data": dataset, "lab_loss": loss}

@@ -84,8 +84,10 @@ def link_button(key: str, controls: dict[str, gr.components.Component]) -> None:
     button.click(None, list(controls.values()), box, js=js)
 
 
-def restore_on_load(demo: gr.Blocks, tabs: gr.Tabs, specs: list[LinkSpec], before: Callable[[], None]) -> None:
-    """Read the page's query on load; `before()` runs first in the request's thread (thread pinning)."""
+def restore_on_load(demo: gr.Blocks, tabs: gr.Tabs, specs: list[LinkSpec], before: Callable[[], None],
+                    tab_keys: tuple[str, ...] = ()) -> None:
+    """Read the page's query on load; `before()` runs first in the request's thread (thread pinning).
+    A `tab` of `tab_keys` without a LinkSpec just opens that tab."""
     by_key = {s.key: s for s in specs}
     targets = [c for s in specs for c in [*s.controls.values(), *s.outputs]]
 
@@ -94,6 +96,8 @@ def restore_on_load(demo: gr.Blocks, tabs: gr.Tabs, specs: list[LinkSpec], befor
         updates = [gr.skip()] * (1 + len(targets))
         spec = by_key.get(params.get("tab", ""))
         if spec is None:
+            if params.get("tab") in tab_keys:
+                updates[0] = gr.Tabs(selected=params["tab"])
             return updates
         before()
         try:

@@ -118,6 +118,6 @@ def check_inputs(demo: gr.Blocks) -> None:
     """Every component that is some event's input refuses what it cannot process, in words."""
     inputs = {block._id for fn in demo.fns.values() for block in fn.inputs}
     for block_id, block in demo.blocks.items():
-        if block_id in inputs and hasattr(block, "preprocess"):
+        if block_id in inputs and isinstance(block, gr.components.Component):
             _checked(block)
     _checked_request(demo)

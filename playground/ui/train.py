@@ -19,7 +19,7 @@ from ..server.access import latest_owned, set_shared
 from ..server.runs_io import export_zip, import_zip
 from ..server.starting import UPLOADED, resume_run, start_run
 from ..server.storage import OutputFolder
-from . import lab
+from . import lab, links
 from .common import for_display, owner_of, parse_seed, user_errors, whole_number
 from .zerogpu import on_zerogpu
 
@@ -261,13 +261,27 @@ def _progress(snap: dict | None, others: list | None = None) -> str:
             f"{_health_text(snap.get('health', {}))}{_diagnoses_text(snap.get('diagnoses', []))}")
 
 
-def build(ctx) -> None:
-    with gr.Tabs():
-        with gr.Tab("Image GANs"):
-            _build_image(ctx)
-        with gr.Tab("2-D GAN lab") as lab_tab:
-            view, info = lab.build()
+def build(ctx) -> links.LinkSpec:
+    """The Train tab; a link `?tab=train&family=wgan-gp&dataset=fashion&steps=500` opens it with
+    those controls, and `?tab=train&lab_loss=minimax&lab_data=ring` opens its 2-D lab so set."""
+    with gr.Tabs() as inner:
+        with gr.Tab("Image GANs", id="image"):
+            image_controls = _build_image(ctx)
+        with gr.Tab("2-D GAN lab", id="lab") as lab_tab:
+            view, info, lab_controls = lab.build()
         lab_tab.select(lab.on_open, view, [view, info], api_name="lab_first_view")
+    controls = {**image_controls, **lab_controls}
+
+    def restore(params: dict, owner: str) -> list:
+        c = controls
+        return [links.choice(params, "family", c["family"].choices, c["family"].value),
+                links.choice(params, "dataset", c["dataset"].choices, c["dataset"].value),
+                links.number(params, "steps", c["steps"].value, 1, ctx.jobs.limits.max_steps, integer=True),
+                links.choice(params, "lab_data", c["lab_data"].choices, c["lab_data"].value),
+                links.choice(params, "lab_loss", c["lab_loss"].choices, c["lab_loss"].value),
+                gr.Tabs(selected="lab" if {"lab_data", "lab_loss"} & set(params) else "image")]
+
+    return links.LinkSpec("train", controls, [inner], restore)
 
 
 def _setting_controls(family: str) -> dict:
@@ -283,7 +297,7 @@ def _setting_controls(family: str) -> dict:
     return controls
 
 
-def _build_image(ctx) -> None:
+def _build_image(ctx) -> dict:
     families = [f for f in api.list_families()]
     first = "cgan"
     with gr.Row():
@@ -412,3 +426,4 @@ def _build_image(ctx) -> None:
     download_btn.click(do_download, None, download, api_name="train_download")
     upload_run.upload(do_upload, upload_run, upload_msg, api_name="train_upload_run")
     share.change(do_share, share, share_msg, api_name="train_share")
+    return {"family": family, "dataset": dataset, "steps": steps}
