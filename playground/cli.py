@@ -508,18 +508,14 @@ def _cmd_lessons(a) -> int:
     if a.out:
         from .images.writing import write_samples
 
-        image = outcome.image if outcome.image is not None else _lab_picture(outcome)
+        from .ui.learn import picture
+
+        image = picture(outcome)
+        if image is None:
+            raise PlaygroundError("this lesson has no picture")
         write_samples(a.out, image[None], None, nrow=1)
         print(f"wrote {a.out}")
     return 0
-
-
-def _lab_picture(outcome):
-    from .ui.lab import render
-
-    if not outcome.frames:
-        raise PlaygroundError("this lesson has no picture")
-    return render(outcome.frames[-1])
 
 
 def _cmd_retrain(a) -> int:

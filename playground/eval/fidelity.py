@@ -262,8 +262,10 @@ def real_sets_fid(dataset: str, drop_class: int, n_copies: int = 500) -> dict:
     the training split."""
     net = FeatureNet(dataset, prefer="domain")
     test, train = load_dataset(dataset, "test"), load_dataset(dataset, "train")
-    sets = {"held-out test set": test.images, f"test set without {test.class_names[drop_class]}s":
-            test.images[test.labels != drop_class], f"{n_copies} copied training images": train.images[torch.randperm(len(train.images), generator=torch.Generator().manual_seed(0))[:n_copies]]}
+    copies = torch.randperm(len(train.images), generator=torch.Generator().manual_seed(0))[:n_copies]
+    sets = {"held-out test set": test.images,
+            f"test set without {test.class_names[drop_class]}s": test.images[test.labels != drop_class],
+            f"{n_copies} copied training images": train.images[copies]}
     out = {}
     for name, images in sets.items():
         res = _calc(ImagesDataset(images, net.rgb), ImagesDataset(train.images, net.rgb), ["fid"], net.name,

@@ -26,9 +26,11 @@ from pathlib import Path
 
 from ..errors import PlaygroundError
 
-ENDPOINTS = {  # endpoint -> (the arguments one call sends, the position of the seed, set per call)
+# endpoint -> (the arguments one call sends, the position of the seed, set per call: a number, or a
+# text template such as "{seed}-{last}" for a range of six seeds)
+ENDPOINTS = {
     "generate": (("cgan-mnist", "one row per class", 10, None, 0.0), 3),   # a 100-image grid, no truncation
-    "style_mix": (("stylegan-fashion", None, "10-15", "coarse", 0, 3, 1.0, "on (fixed maps)"), 1),   # a 6x6 grid
+    "style_mix": (("stylegan-fashion", "{seed}-{last}", "10-15", "coarse", 0, 3, 1.0, "on (fixed maps)"), 1),  # 6x6
     "infogan_image": (("infogan-mnist", "code 0 ≈ 0", None, 0, 0, 0, 0), 2),                          # one sample
 }
 
@@ -124,8 +126,8 @@ def run_loadtest(clients: int = 8, calls: int = 50, endpoint: str = "generate", 
                     if time.perf_counter() > deadline:
                         return
                     seed = 1000 * k + i + warmup
-                    # a seed, or (style mixing's rows) a range of six seeds
-                    args[seed_at] = f"{seed}-{seed + 5}" if seed_at == 1 and endpoint == "style_mix" else seed
+                    slot = template[seed_at]
+                    args[seed_at] = slot.format(seed=seed, last=seed + 5) if isinstance(slot, str) else seed
                     t = time.perf_counter()
                     try:
                         client.call(endpoint, args, queued)

@@ -44,8 +44,8 @@ def build_app(runs_dir: str | None = None) -> gr.Blocks:
         with gr.Tabs() as tabs:
             for title, key, build in TABS:
                 with gr.Tab(title, id=key):
-                    if learn.pointer(key):
-                        gr.Markdown(learn.pointer(key), elem_classes=["lesson-pointer"])
+                    if pointer := learn.pointer(key):
+                        gr.Markdown(pointer, elem_classes=["lesson-pointer"])
                     spec = build(ctx)
                 if spec is not None:
                     assert spec.key == key, f"tab {title!r} makes links for {spec.key!r}"

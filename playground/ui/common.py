@@ -11,6 +11,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
+from ..capabilities.limits import MAX_SEED
 from ..errors import PlaygroundError
 from ..images.convert import png_bytes, upscale_nearest
 from ..server.storage import OutputFolder
@@ -96,16 +97,15 @@ def whole_number(value, what: str, low: int = 0, high: int | None = None) -> int
         raise PlaygroundError(f"{what} must be a whole number, got {str(value)[:40]!r}") from None
     if not whole:
         raise PlaygroundError(f"{what} must be a whole number, got {value!r}")
-    if number < low or (high is not None and number > high):
-        raise PlaygroundError(f"{what} must be between {low} and {high if high is not None else 'any'}, "
-                              f"got {number}" if high is not None else f"{what} must be at least {low}, got {number}")
+    if high is not None and not low <= number <= high:
+        raise PlaygroundError(f"{what} must be between {low} and {high}, got {number}")
+    if number < low:
+        raise PlaygroundError(f"{what} must be at least {low}, got {number}")
     return number
 
 
 def parse_seed(value) -> int:
     """Seeds arrive as floats from gr.Number; refuse fractions, junk and seeds out of range."""
-    from ..capabilities.limits import MAX_SEED
-
     return whole_number(value, "seed", 0, MAX_SEED)
 
 

@@ -33,15 +33,19 @@ def pointer(tab: str) -> str:
         if titles else ""
 
 
+def picture(outcome):
+    """An Outcome's picture: its image grid, or its last 2-D lab frame drawn by the lab's renderer."""
+    if outcome.image is not None:
+        return outcome.image
+    return lab.render(outcome.frames[-1]) if outcome.frames else None
+
+
 def show(outcome) -> tuple:
     """(picture, Markdown of the measured figures and the verdict) for an Outcome."""
-    if outcome.image is not None:
-        picture = for_display(outcome.image)
-    else:
-        picture = lab.render(outcome.frames[-1]) if outcome.frames else None
     rows = "\n".join(f"| {k} | {round(v, 4) if isinstance(v, float) else v} |" for k, v in outcome.figures.items())
     holds = "✅ the claim holds in this run" if outcome.holds else "⚠️ the claim does not hold in this run"
-    return picture, f"{outcome.verdict}\n\n| measured | value |\n|---|---|\n{rows}\n\n{holds}"
+    image = picture(outcome)
+    return (None if image is None else for_display(image)), f"{outcome.verdict}\n\n| measured | value |\n|---|---|\n{rows}\n\n{holds}"
 
 
 def _runner(ctx, name: str):
@@ -63,7 +67,7 @@ def build(ctx) -> None:
             gr.Markdown(f"**The experiment shows:** {lesson['claim']}.\n\n{further_link(lesson)}")
             go = gr.Button("Run the experiment", variant="primary", elem_id=f"learn-go-{lesson['name']}")
             with gr.Row():
-                picture = gr.Image(label="what happened", format="png", interactive=False,
+                image = gr.Image(label="what happened", format="png", interactive=False,
                                    elem_id=f"learn-image-{lesson['name']}")
                 figures = gr.Markdown(elem_id=f"learn-figures-{lesson['name']}")
-            go.click(_runner(ctx, lesson["name"]), None, [picture, figures], api_name=api_name(lesson["name"]))
+            go.click(_runner(ctx, lesson["name"]), None, [image, figures], api_name=api_name(lesson["name"]))
